@@ -1,0 +1,644 @@
+"""Closed sequential patterns with a gap constraint (BIDE and Gap-BIDE).
+
+A phrase is a sequence of hashable symbols (contour symbols such as ``"+1"``);
+a database is a list of phrases. The miner reports the *closed* patterns, the
+patterns that no longer pattern of the same support contains.
+
+Definitions
+-----------
+Gap constraint ``[min_gap, max_gap]``
+    A pattern ``P = (p1, ..., pn)`` *occurs* in a sequence ``S`` if there are
+    indices ``i1 < ... < in`` with ``S[ij] == pj`` and
+    ``min_gap <= i(j+1) - ij - 1 <= max_gap`` for every ``j`` (the number of
+    symbols skipped between consecutive matched symbols). ``max_gap=None`` is
+    unbounded. ``[0, 0]`` (the default) means contiguous patterns (substrings);
+    ``[0, None]`` gives classic sequential patterns (subsequences). Below,
+    ``P ⊑ S`` means "P occurs in S" under the gap constraint in use.
+Support
+    ``support(P)`` is the number of sequences of the database in which ``P``
+    occurs at least once (several occurrences in one sequence count once).
+``min_support``
+    An ``int >= 1`` is an absolute number of sequences; a ``float`` in
+    ``(0, 1]`` is a fraction of the number of sequences (empty ones included),
+    rounded up. The fraction is taken at its shortest decimal value
+    (``repr``), so ``0.3`` of 10 sequences is 3, not 4 as binary rounding of
+    ``0.3 * 10`` would give. Anything else raises ``ValueError``.
+Super-pattern, closed
+    ``Q`` is a super-pattern of ``P`` if ``len(Q) > len(P)`` and ``P ⊑ Q``
+    (``Q`` read as a sequence, same gap constraint). ``P`` is *closed* if it
+    is frequent (``support(P) >= min_support``) and no super-pattern ``Q`` has
+    ``support(Q) == support(P)``. Closedness is judged over patterns of every
+    length; ``min_length`` and ``max_length`` only select which closed
+    patterns are reported (a pattern of length ``max_length`` with an equally
+    supported longer super-pattern is not reported).
+
+Algorithm and why each closure check is exact
+---------------------------------------------
+All settings grow patterns depth first by appending one symbol (a prefix of an
+occurrence is an occurrence, so every frequent pattern is reached from its
+frequent prefixes), with an explicit stack instead of recursion. The projected
+database of a pattern keeps, per sequence, what growth under the gap setting
+needs: all end positions of occurrences when ``max_gap`` is bounded, only the
+earliest-ending occurrence when it is not (any continuation of a later
+occurrence also continues the earliest one).
+
+The closure check depends on whether occurrence composes: if ``P ⊑ Q`` and
+``Q ⊑ S``, does ``P ⊑ S`` follow? It does for ``[0, 0]`` (a substring of a
+substring) and for every unbounded setting ``[g, None]`` (two symbols ``b - a``
+apart in ``Q`` land at least ``(b - a)(g + 1) - 1 >= g`` apart in ``S``). It
+fails for every other bounded setting: with ``P = (a, b)`` and ``Q = a x..x b``
+(``g`` fillers, or one filler when ``g == 0``), ``Q`` occurs in an ``S`` that
+puts ``max_gap`` symbols between ``a`` and the first ``x``, where ``a`` and
+``b`` end up more than ``max_gap`` apart. Where composition holds, support
+can only fall from a pattern to its super-patterns; where it fails, a
+super-pattern can even have a larger support than the pattern.
+
+``[0, 0]`` (BIDE, contiguous)
+    If ``Q = A + P + B`` has the support of ``P``, then ``(a,) + P`` (``a`` the
+    last symbol of ``A``) or ``P + (b,)`` (``b`` the first of ``B``) is a
+    substring of ``Q``, so its support is at least ``support(Q)`` and, as a
+    super-pattern of ``P``, at most ``support(P)``. Checking the one-symbol
+    forward extensions ``P + (e,)`` and backward extensions ``(e,) + P`` is
+    therefore exact. BackScan: if every occurrence of ``P`` in every sequence
+    is preceded by the same symbol ``e``, then every pattern ``P + X`` grown
+    from ``P`` has ``(e,) + P + X`` with equal support, so the subtree is
+    pruned.
+``[0, None]`` (BIDE, classic)
+    If ``Q`` has the support of ``P``, an occurrence of ``P`` in ``Q`` plus
+    one more position of ``Q`` spells a pattern ``Q'`` of length ``n + 1``
+    with ``P ⊑ Q' ⊑ Q``, so ``support(Q')`` is squeezed to ``support(P)``.
+    One-symbol insertions are therefore exact: forward extensions (appended
+    symbols) from the projected database, backward extensions (a symbol
+    inserted before some ``pi``) from the *maximum periods* (the stretch
+    between the first instance of ``p1..p(i-1)`` and the last-in-last
+    position of ``pi``, which is the widest room any occurrence leaves
+    there). BackScan prunes the subtree when a symbol lies in the same *semi-
+    maximum period* (bounded by the last-in-first positions, the occurrence
+    ending earliest) of every sequence: every continuation ``X`` of ``P`` can
+    be placed after that occurrence, so the insertion survives in ``P + X``.
+``[g, None]`` with ``g >= 1``
+    Composition holds, but one-symbol insertions are not super-patterns:
+    ``P`` needs ``g`` symbols between its symbols, so super-patterns of a
+    pattern of length ``n >= 2`` have length at least ``n + (n - 1) g``.
+    If ``Q`` has the support of ``P`` and ``P`` occurs in ``Q`` at
+    ``k1 < ... < kn``, let ``Q'`` be ``Q`` read at ``k1``, at ``g`` of the
+    positions between each ``kj`` and ``k(j+1)``, and at ``kn``. Positions
+    ``b - a`` apart in ``Q`` land at least ``g`` apart in any sequence that
+    contains ``Q``, so ``support(Q') >= support(Q)``; and ``P ⊑ Q'`` (gaps of
+    exactly ``g``). So ``P`` is closed exactly when no *template* pattern
+    (``P``'s symbols at every ``(g + 1)``-th slot, any symbols in the ``g``
+    slots between) occurs in all the sequences that contain ``P``; this is
+    searched slot by slot over those sequences. For ``n == 1`` the witness is
+    a pair ``(p, e)`` or ``(e, p)``.
+Any other bounded ``[min_gap, max_gap]`` (Gap-BIDE's setting)
+    Without composition no short super-pattern has to witness
+    non-closedness: with ``[0, 1]`` over ``aabab, abaab, baba``, ``(b, b)``
+    has support 2 like its super-pattern ``(a, b, a, b)``, while its
+    one-symbol super-patterns ``bab``, ``abb`` and ``bba`` have supports 3, 1
+    and 1. A witness can also be longer than ``max_length``. It has the
+    support of ``P``,
+    so it is frequent: the exact check enumerates the complete frequent set
+    (no length cap) and, for each frequent ``Q``, walks the patterns that
+    occur in ``Q`` (only through prefixes at least as supported as ``Q``,
+    since a prefix of a pattern is at least as supported as the pattern),
+    marking those with the support of ``Q``. This is much slower than the
+    fast paths on large databases.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import uuid
+from bisect import bisect_left
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Iterable, Sequence
+from fractions import Fraction
+from numbers import Integral, Real
+from pathlib import Path
+
+__all__ = ["find_occurrences", "mine_closed", "read_sequences", "write_patterns_tsv"]
+
+# Separator in the concatenated contiguous database; symbol codes are >= 0.
+_BOUNDARY = -1
+
+
+def mine_closed(
+    sequences: Sequence[Sequence[Hashable]],
+    *,
+    min_support: int | float,
+    min_gap: int = 0,
+    max_gap: int | None = 0,
+    min_length: int = 1,
+    max_length: int | None = None,
+) -> list[tuple[tuple, int]]:
+    """Mine the closed patterns of a database under a gap constraint.
+
+    Parameters
+    ----------
+    sequences : sequence of sequences of hashable symbols
+        The database, one sequence per phrase; empty sequences are allowed
+        (they count towards a fractional ``min_support``).
+    min_support : int or float
+        Sequences that must contain a pattern: an ``int >= 1``, or a ``float``
+        in ``(0, 1]`` taken as a fraction of ``len(sequences)`` rounded up.
+    min_gap, max_gap : int
+        Symbols skipped between consecutive pattern symbols must lie in
+        ``[min_gap, max_gap]``; ``max_gap=None`` is unbounded. The default
+        ``[0, 0]`` gives contiguous patterns.
+    min_length, max_length : int
+        Report closed patterns whose length lies in this range
+        (``max_length=None``: no upper bound). Closedness itself is judged
+        against patterns of every length.
+
+    Returns
+    -------
+    list of (tuple, int)
+        ``(pattern, support)`` pairs sorted by decreasing support, then
+        decreasing length, then the pattern's symbols as strings.
+
+    Raises
+    ------
+    ValueError
+        If an option is out of range.
+    """
+    min_gap, max_gap = _check_gaps(min_gap, max_gap)
+    if _is_int(min_length) and min_length >= 1:
+        min_length = int(min_length)
+    else:
+        raise ValueError(f"min_length must be an integer >= 1, got {min_length!r}")
+    if max_length is not None:
+        if not (_is_int(max_length) and max_length >= min_length):
+            raise ValueError(f"max_length must be None or an integer >= min_length, got {max_length!r}")
+        max_length = int(max_length)
+    threshold = _support_threshold(min_support, len(sequences))
+
+    codes: dict[Hashable, int] = {}
+    encoded = [tuple(codes.setdefault(symbol, len(codes)) for symbol in seq) for seq in sequences]
+    symbols = list(codes)
+    lengths = {"min_length": min_length, "max_length": max_length}
+    if max_gap == 0:
+        closed = _mine_contiguous(encoded, threshold=threshold, **lengths)
+    elif max_gap is None:
+        closed = _mine_unbounded(encoded, threshold=threshold, min_gap=min_gap, **lengths)
+    else:
+        closed = _mine_bounded(
+            encoded, threshold=threshold, min_gap=min_gap, max_gap=max_gap, **lengths
+        )
+    result = [(tuple(symbols[code] for code in pattern), support) for pattern, support in closed.items()]
+    result.sort(key=lambda item: (-item[1], -len(item[0]), tuple(map(str, item[0]))))
+    return result
+
+
+def find_occurrences(
+    sequence: Sequence[Hashable],
+    pattern: Sequence[Hashable],
+    *,
+    min_gap: int = 0,
+    max_gap: int | None = 0,
+) -> list[tuple[int, ...]]:
+    """Locate a pattern in a sequence, one occurrence per start position.
+
+    Parameters
+    ----------
+    sequence : sequence of hashable symbols
+    pattern : sequence of hashable symbols
+        Non-empty.
+    min_gap, max_gap : int
+        Gap constraint, as in :func:`mine_closed`.
+
+    Returns
+    -------
+    list of tuple of int
+        For every start index ``i`` with ``sequence[i] == pattern[0]`` from
+        which the pattern can be completed, the positions of the completion
+        that picks the leftmost feasible position at each step. That
+        completion also ends earliest: the earliest reachable end is a
+        non-decreasing function of the position a symbol is matched at.
+        Tuples are in order of start; for contiguous patterns this is every
+        substring match, overlapping ones included.
+
+    Raises
+    ------
+    ValueError
+        If the pattern is empty or the gap constraint is invalid.
+    """
+    min_gap, max_gap = _check_gaps(min_gap, max_gap)
+    pattern = tuple(pattern)
+    if not pattern:
+        raise ValueError("pattern must not be empty")
+    # feasible[k]: sorted positions matching pattern[k] from which pattern[k:] completes.
+    feasible: list[list[int]] = [[] for _ in pattern]
+    feasible[-1] = [i for i, symbol in enumerate(sequence) if symbol == pattern[-1]]
+    for k in range(len(pattern) - 2, -1, -1):
+        feasible[k] = [
+            i
+            for i, symbol in enumerate(sequence)
+            if symbol == pattern[k] and _first_in_window(feasible[k + 1], i, min_gap, max_gap) >= 0
+        ]
+    found = []
+    for start in feasible[0]:
+        positions = [start]
+        for following in feasible[1:]:
+            positions.append(_first_in_window(following, positions[-1], min_gap, max_gap))
+        found.append(tuple(positions))
+    return found
+
+
+def read_sequences(path: str | os.PathLike) -> list[list[str]]:
+    """Read a database: one sequence per line, symbols separated by whitespace.
+
+    Every line is one sequence, so ``result[i]`` is line ``i + 1``: a blank
+    (or whitespace-only) line is an empty sequence, kept so that line numbers
+    keep indexing phrases and a fractional ``min_support`` counts it. A final
+    newline does not start another sequence.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        UTF-8 text file.
+
+    Returns
+    -------
+    list of list of str
+
+    Raises
+    ------
+    ValueError
+        If the file cannot be read or is not UTF-8 text; the message names it.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValueError(f"cannot read sequences from {path}: {error}") from error
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line.split() for line in lines]
+
+
+def write_patterns_tsv(patterns: Iterable[tuple[Sequence[Hashable], int]], path: str | os.PathLike) -> None:
+    """Write patterns as a tab-separated table, atomically.
+
+    Columns ``pattern`` (symbols joined by single spaces), ``support`` and
+    ``length``. The table is written to a temporary file in the destination
+    directory and moved onto ``path``, so readers never see a partial file.
+
+    Parameters
+    ----------
+    patterns : iterable of (sequence of symbols, int)
+        For example the output of :func:`mine_closed`.
+    path : str or PathLike
+        Destination; its directory must exist.
+
+    Raises
+    ------
+    ValueError
+        If a pattern is empty or a symbol's ``str`` is empty or contains
+        whitespace (it could not be read back).
+    """
+    path = Path(path)
+    rows = ["pattern\tsupport\tlength"]
+    for pattern, support in patterns:
+        names = [str(symbol) for symbol in pattern]
+        if not names:
+            raise ValueError("cannot write an empty pattern")
+        for name in names:
+            if not name or name != "".join(name.split()):
+                raise ValueError(f"symbol {name!r} is empty or contains whitespace")
+        rows.append(f"{' '.join(names)}\t{int(support)}\t{len(names)}")
+    # A fresh name opened with "x" (unlike mkstemp) gets the usual umask permissions.
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with temporary.open("x", encoding="utf-8", newline="\n") as handle:
+            handle.write("\n".join(rows) + "\n")
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+        raise
+
+
+# --- options ---------------------------------------------------------------
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def _check_gaps(min_gap: int, max_gap: int | None) -> tuple[int, int | None]:
+    if not (_is_int(min_gap) and min_gap >= 0):
+        raise ValueError(f"min_gap must be an integer >= 0, got {min_gap!r}")
+    if max_gap is None:
+        return int(min_gap), None
+    if not (_is_int(max_gap) and max_gap >= min_gap):
+        raise ValueError(f"max_gap must be None or an integer >= min_gap, got {max_gap!r}")
+    return int(min_gap), int(max_gap)
+
+
+def _support_threshold(min_support: int | float, n_sequences: int) -> int:
+    if _is_int(min_support):
+        if min_support >= 1:
+            return int(min_support)
+    elif isinstance(min_support, Real) and not isinstance(min_support, bool):
+        fraction = float(min_support)
+        if 0 < fraction <= 1:
+            return math.ceil(Fraction(repr(fraction)) * n_sequences)
+    raise ValueError(
+        f"min_support must be an integer >= 1 or a float in (0, 1], got {min_support!r}"
+    )
+
+
+# --- [0, 0]: contiguous BIDE --------------------------------------------------
+
+
+def _mine_contiguous(
+    encoded: list[tuple[int, ...]], *, threshold: int, min_length: int, max_length: int | None
+) -> dict[tuple[int, ...], int]:
+    # One flat list with a boundary before, between and after the sequences, so that
+    # the symbol after an end (or before a start) is a plain lookup that never leaks
+    # into a neighbouring sequence. An occurrence is its end index in this list.
+    data = [_BOUNDARY]
+    owner = [-1]
+    for sid, seq in enumerate(encoded):
+        data.extend(seq)
+        owner.extend([sid] * len(seq))
+        data.append(_BOUNDARY)
+        owner.append(-1)
+    occurrences: dict[int, list[int]] = defaultdict(list)
+    for position, symbol in enumerate(data):
+        if symbol != _BOUNDARY:
+            occurrences[symbol].append(position)
+
+    def support_of(ends: list[int]) -> int:
+        return len(set(map(owner.__getitem__, ends)))
+
+    stack = []
+    for symbol, ends in occurrences.items():
+        support = support_of(ends)
+        if support >= threshold:
+            stack.append(((symbol,), ends, support))
+    closed = {}
+    while stack:
+        pattern, ends, support = stack.pop()
+        n = len(pattern)
+        preceding = {data[end - n] for end in ends}
+        if len(preceding) == 1 and _BOUNDARY not in preceding:
+            continue  # BackScan: the same symbol precedes every occurrence
+        extensions: dict[int, list[int]] = defaultdict(list)
+        for end in ends:
+            extensions[data[end + 1]].append(end + 1)
+        extensions.pop(_BOUNDARY, None)
+        grow = max_length is None or n < max_length
+        forward_closed = True
+        for symbol, child_ends in extensions.items():
+            # More occurrences than sequences is common, so the count is only a quick bound.
+            if len(child_ends) < threshold:
+                continue
+            child_support = support_of(child_ends)
+            if child_support == support:
+                forward_closed = False
+            if grow and child_support >= threshold:
+                stack.append(((*pattern, symbol), child_ends, child_support))
+        if n >= min_length and forward_closed:
+            backward = Counter(symbol for symbol, _ in {(data[end - n], owner[end]) for end in ends})
+            if all(count < support for symbol, count in backward.items() if symbol != _BOUNDARY):
+                closed[pattern] = support
+    return closed
+
+
+# --- [g, None]: classic BIDE (g == 0) and template closure (g >= 1) ---------------
+
+
+def _mine_unbounded(
+    encoded: list[tuple[int, ...]],
+    *,
+    threshold: int,
+    min_gap: int,
+    min_length: int,
+    max_length: int | None,
+) -> dict[tuple[int, ...], int]:
+    # Projection entry: (sequence id, positions of the first instance of the pattern),
+    # the greedy leftmost occurrence, whose last position is the earliest end.
+    distinct = [len(set(seq)) for seq in encoded]
+    roots: dict[int, list[tuple[int, tuple[int, ...]]]] = defaultdict(list)
+    for sid, seq in enumerate(encoded):
+        first: dict[int, int] = {}
+        for position, symbol in enumerate(seq):
+            first.setdefault(symbol, position)
+        for symbol, position in first.items():
+            roots[symbol].append((sid, (position,)))
+    stack = [((symbol,), projection) for symbol, projection in roots.items() if len(projection) >= threshold]
+    closed = {}
+    while stack:
+        pattern, projection = stack.pop()
+        n = len(pattern)
+        support = len(projection)
+        if min_gap == 0 and _shared_period_symbol(encoded, pattern, projection, semi=True):
+            continue  # BackScan
+        children: dict[int, list[tuple[int, tuple[int, ...]]]] = defaultdict(list)
+        for sid, firsts in projection:
+            seq = encoded[sid]
+            seen: set[int] = set()
+            for position in range(firsts[-1] + 1 + min_gap, len(seq)):
+                symbol = seq[position]
+                if symbol not in seen:
+                    seen.add(symbol)
+                    children[symbol].append((sid, (*firsts, position)))
+                    if len(seen) == distinct[sid]:
+                        break
+        if n >= min_length:
+            if min_gap == 0:
+                is_closed = all(len(child) < support for child in children.values()) and not (
+                    _shared_period_symbol(encoded, pattern, projection, semi=False)
+                )
+            else:
+                is_closed = not _template_witness(encoded, pattern, projection, min_gap)
+            if is_closed:
+                closed[pattern] = support
+        if max_length is None or n < max_length:
+            stack.extend(
+                ((*pattern, symbol), child) for symbol, child in children.items() if len(child) >= threshold
+            )
+    return closed
+
+
+def _rightmost_match(seq: tuple[int, ...], pattern: tuple[int, ...], last: int) -> list[int]:
+    """Positions of ``pattern`` in ``seq`` matched greedily from ``last`` leftwards."""
+    positions = [0] * len(pattern)
+    position = last
+    for k in range(len(pattern) - 1, -1, -1):
+        while seq[position] != pattern[k]:
+            position -= 1
+        positions[k] = position
+        position -= 1
+    return positions
+
+
+def _shared_period_symbol(
+    encoded: list[tuple[int, ...]],
+    pattern: tuple[int, ...],
+    projection: list[tuple[int, tuple[int, ...]]],
+    *,
+    semi: bool,
+) -> bool:
+    """Whether some symbol lies in the same (semi-)maximum period of every sequence.
+
+    The i-th period runs from just after the first instance of ``pattern[:i]`` to
+    just before the i-th position of the last-in-last appearance (maximum period,
+    ``semi=False``) or of the last-in-first appearance (``semi=True``).
+    """
+    rights = [
+        _rightmost_match(encoded[sid], pattern, firsts[-1] if semi else len(encoded[sid]) - 1)
+        for sid, firsts in projection
+    ]
+    for i in range(len(pattern)):
+        common: set[int] | None = None
+        for (sid, firsts), right in zip(projection, rights, strict=True):
+            start = firsts[i - 1] + 1 if i else 0
+            symbols = set(encoded[sid][start : right[i]])
+            common = symbols if common is None else common & symbols
+            if not common:
+                break
+        if common:
+            return True
+    return False
+
+
+def _template_witness(
+    encoded: list[tuple[int, ...]],
+    pattern: tuple[int, ...],
+    projection: list[tuple[int, tuple[int, ...]]],
+    min_gap: int,
+) -> bool:
+    """Whether a super-pattern of ``pattern`` occurs in all its sequences (``[g, None]``, g >= 1)."""
+    seqs = [encoded[sid] for sid, _ in projection]
+    if len(pattern) == 1:
+        symbol = pattern[0]
+        after: set[int] | None = None
+        before: set[int] | None = None
+        for seq, (_, firsts) in zip(seqs, projection, strict=True):
+            last = len(seq) - 1 - seq[::-1].index(symbol)
+            after_here = set(seq[firsts[0] + 1 + min_gap :])
+            before_here = set(seq[: max(last - min_gap, 0)])
+            after = after_here if after is None else after & after_here
+            before = before_here if before is None else before & before_here
+        return bool(after) or bool(before)
+    # Slots of the template: pattern symbols at multiples of (min_gap + 1), free symbols
+    # between. A state is (slot, earliest end per sequence); an earliest end dominates
+    # any later one, so states reached twice are explored once.
+    slots = len(pattern) + (len(pattern) - 1) * min_gap
+    start = (0, tuple(firsts[0] for _, firsts in projection))
+    stack = [start]
+    seen = {start}
+    while stack:
+        slot, ends = stack.pop()
+        if slot == slots - 1:
+            return True
+        nxt = slot + 1
+        if nxt % (min_gap + 1) == 0:
+            candidates: Iterable[int] = (pattern[nxt // (min_gap + 1)],)
+        else:
+            common = set(seqs[0][ends[0] + 1 + min_gap :])
+            for seq, end in zip(seqs[1:], ends[1:], strict=True):
+                common &= set(seq[end + 1 + min_gap :])
+            candidates = common
+        for symbol in candidates:
+            try:
+                new_ends = tuple(
+                    seq.index(symbol, end + 1 + min_gap) for seq, end in zip(seqs, ends, strict=True)
+                )
+            except ValueError:
+                continue  # some sequence has no room for this symbol
+            state = (nxt, new_ends)
+            if state not in seen:
+                seen.add(state)
+                stack.append(state)
+    return False
+
+
+# --- other bounded gaps: complete frequent set, then exact closure -----------------
+
+
+def _mine_bounded(
+    encoded: list[tuple[int, ...]],
+    *,
+    threshold: int,
+    min_gap: int,
+    max_gap: int,
+    min_length: int,
+    max_length: int | None,
+) -> dict[tuple[int, ...], int]:
+    frequent = _frequent_bounded(encoded, threshold=threshold, min_gap=min_gap, max_gap=max_gap)
+    not_closed: set[tuple[int, ...]] = set()
+    for witness, support in frequent.items():
+        size = len(witness)
+        # Proper sub-patterns only, and none longer than would be reported.
+        limit = size - 1 if max_length is None else min(size - 1, max_length)
+        if limit == 0:
+            continue
+        # Level by level: (sub-pattern occurring in the witness, index where it ends).
+        level = {
+            ((symbol,), index)
+            for index, symbol in enumerate(witness)
+            if frequent[(symbol,)] >= support
+        }
+        while level:
+            following = set()
+            for sub, end in level:
+                if len(sub) >= min_length and frequent[sub] == support:
+                    not_closed.add(sub)
+                if len(sub) == limit:
+                    continue
+                for index in range(end + 1 + min_gap, min(end + 1 + max_gap, size - 1) + 1):
+                    longer = (*sub, witness[index])
+                    # A prefix is at least as supported as the pattern it starts.
+                    if frequent.get(longer, 0) >= support:
+                        following.add((longer, index))
+            level = following
+    return {
+        pattern: support
+        for pattern, support in frequent.items()
+        if min_length <= len(pattern) <= (max_length or len(pattern)) and pattern not in not_closed
+    }
+
+
+def _frequent_bounded(
+    encoded: list[tuple[int, ...]], *, threshold: int, min_gap: int, max_gap: int
+) -> dict[tuple[int, ...], int]:
+    """Every frequent pattern (any length) with its support, by pattern growth."""
+    roots: dict[int, list[tuple[int, list[int]]]] = defaultdict(list)
+    for sid, seq in enumerate(encoded):
+        positions: dict[int, list[int]] = defaultdict(list)
+        for position, symbol in enumerate(seq):
+            positions[symbol].append(position)
+        for symbol, ends in positions.items():
+            roots[symbol].append((sid, ends))
+    stack = [((symbol,), projection) for symbol, projection in roots.items() if len(projection) >= threshold]
+    frequent = {}
+    while stack:
+        pattern, projection = stack.pop()
+        frequent[pattern] = len(projection)
+        children: dict[int, list[tuple[int, list[int]]]] = defaultdict(list)
+        for sid, ends in projection:
+            seq = encoded[sid]
+            reached: dict[int, set[int]] = defaultdict(set)
+            for end in ends:
+                for position in range(end + 1 + min_gap, min(end + 1 + max_gap, len(seq) - 1) + 1):
+                    reached[seq[position]].add(position)
+            for symbol, positions in reached.items():
+                children[symbol].append((sid, sorted(positions)))
+        stack.extend(
+            ((*pattern, symbol), child) for symbol, child in children.items() if len(child) >= threshold
+        )
+    return frequent
+
+
+def _first_in_window(positions: list[int], after: int, min_gap: int, max_gap: int | None) -> int:
+    """Smallest of the sorted ``positions`` that may follow ``after``; -1 if none."""
+    index = bisect_left(positions, after + 1 + min_gap)
+    if index < len(positions) and (max_gap is None or positions[index] <= after + 1 + max_gap):
+        return positions[index]
+    return -1

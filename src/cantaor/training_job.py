@@ -1,0 +1,254 @@
+"""File-level jobs around training: what the workflow's train, predict and
+evaluate rules run. Each reads and writes the documented files, so it can also
+be called from a notebook without Snakemake.
+
+Predictions schema (one row per test item): ``item_id``, ``singer``,
+``recording`` (str), ``predicted`` (str) and one probability column
+``p:<singer>`` (float64) per class, in the model's class order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cantaor import __version__
+from cantaor.features import open_store
+from cantaor.io import atomic_path, write_json, write_text
+
+PROBABILITY_PREFIX = "p:"
+
+
+def versions() -> dict[str, str]:
+    """Versions of cantaor and the libraries its results depend on."""
+    import sklearn
+    import torch
+
+    return {
+        "cantaor": __version__,
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "scikit-learn": sklearn.__version__,
+        "torch": str(torch.__version__),
+    }
+
+
+def _load_items(index_path, split_path) -> pd.DataFrame:
+    index = pd.read_parquet(index_path)
+    split = pd.read_parquet(split_path)
+    items = index.merge(split, on="item_id", how="left", validate="one_to_one")
+    if items["subset"].isna().any():
+        missing = items.loc[items["subset"].isna(), "item_id"].iloc[0]
+        raise ValueError(f"{split_path}: item {missing!r} of {index_path} has no subset")
+    return items
+
+
+def _file_digest(path: str | os.PathLike) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def run_training(
+    *,
+    tensor_path,
+    index_path,
+    split_path,
+    model_path,
+    history_path,
+    model_name: str,
+    model_options: dict,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    patience: int,
+    seed: int,
+    device: str = "auto",
+    threads: int | None = None,
+    log: Callable[[str], None] = print,
+) -> None:
+    """Train ``model_name`` on the store's train subset, stopping on validation loss.
+
+    A checkpoint is written beside ``model_path`` after every epoch under a
+    name derived from the inputs and settings, so a rerun after an interruption
+    resumes it while a run with other inputs or settings starts afresh. It is
+    removed once the model is saved.
+    """
+    from cantaor.train import TrainConfig, save_model, train_model
+
+    items = _load_items(index_path, split_path)
+    classes = sorted(items["singer"].unique())
+    labels = items["singer"].map({singer: i for i, singer in enumerate(classes)}).to_numpy("int64")
+    train_idx = np.flatnonzero(items["subset"].to_numpy() == "train")
+    val_idx = np.flatnonzero(items["subset"].to_numpy() == "validation")
+    if train_idx.size == 0 or val_idx.size == 0:
+        raise ValueError(
+            f"{split_path}: training needs train and validation items, "
+            f"got {train_idx.size} and {val_idx.size}"
+        )
+    config = TrainConfig(
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        patience=patience,
+        seed=seed,
+        device=device,
+        threads=threads,
+    )
+    settings = {
+        "model": model_name,
+        "model_options": model_options,
+        "config": {k: v for k, v in vars(config).items() if k not in ("threads", "epochs")},
+        "store": _file_digest(index_path),
+        "split": _file_digest(split_path),
+    }
+    fingerprint = hashlib.blake2b(
+        json.dumps(settings, sort_keys=True).encode(), digest_size=8
+    ).hexdigest()
+    checkpoint = Path(model_path).parent / f".checkpoint-{fingerprint}.pt"
+    log(
+        f"{model_name}: {train_idx.size} train, {val_idx.size} validation items, "
+        f"{len(classes)} singers; checkpoint {checkpoint.name}"
+    )
+    result = train_model(
+        features=open_store(tensor_path),
+        lengths=items["n_frames"].to_numpy("int64"),
+        labels=labels,
+        train_idx=train_idx,
+        val_idx=val_idx,
+        n_classes=len(classes),
+        model_name=model_name,
+        model_options=model_options,
+        config=config,
+        checkpoint_path=checkpoint,
+        log=log,
+    )
+    with atomic_path(model_path) as tmp:
+        save_model(
+            tmp,
+            model=result.model,
+            model_name=model_name,
+            model_options=model_options,
+            n_classes=len(classes),
+            classes=classes,
+            extra={
+                "best_epoch": int(result.best_epoch),
+                "stopped_early": bool(result.stopped_early),
+                "device": str(result.device),
+                "versions": versions(),
+                "settings": json.dumps(settings, sort_keys=True),
+            },
+        )
+    with atomic_path(history_path) as tmp:
+        result.history.to_csv(tmp, sep="\t", index=False)
+    checkpoint.unlink(missing_ok=True)
+    log(f"best epoch {result.best_epoch}, stopped early: {result.stopped_early}")
+
+
+def run_prediction(
+    *,
+    model_path,
+    tensor_path,
+    index_path,
+    split_path,
+    predictions_path,
+    device: str = "auto",
+    threads: int | None = None,
+    log: Callable[[str], None] = print,
+) -> pd.DataFrame:
+    """Class probabilities of every test item (schema in the module docstring)."""
+    import torch
+
+    from cantaor.train import load_model, predict_proba
+
+    if threads:
+        torch.set_num_threads(threads)
+    model, meta = load_model(model_path)
+    classes = list(meta["classes"])
+    items = _load_items(index_path, split_path)
+    test_idx = np.flatnonzero(items["subset"].to_numpy() == "test")
+    proba = predict_proba(
+        model,
+        features=open_store(tensor_path),
+        lengths=items["n_frames"].to_numpy("int64"),
+        indices=test_idx,
+        device=device,
+    )
+    test = items.iloc[test_idx]
+    predictions = pd.DataFrame(
+        {
+            "item_id": test["item_id"].to_numpy(),
+            "singer": test["singer"].to_numpy(),
+            "recording": test["recording"].to_numpy(),
+            "predicted": np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+            if len(test)
+            else np.array([], dtype=object),
+        }
+    )
+    for column, singer in enumerate(classes):
+        predictions[f"{PROBABILITY_PREFIX}{singer}"] = proba[:, column]
+    with atomic_path(predictions_path) as tmp:
+        predictions.to_parquet(tmp, index=False)
+    log(f"{len(predictions)} test items predicted")
+    return predictions
+
+
+def run_evaluation(
+    *, predictions_path, metrics_path, markdown_path, title: str, log: Callable[[str], None] = print
+) -> dict:
+    """Metrics of one predictions file, as JSON and markdown."""
+    from cantaor.evaluate import evaluate_predictions, metrics_to_markdown
+
+    predictions = pd.read_parquet(predictions_path)
+    columns = [c for c in predictions.columns if c.startswith(PROBABILITY_PREFIX)]
+    if predictions.empty:
+        raise ValueError(f"{predictions_path}: no test items to evaluate")
+    metrics = evaluate_predictions(
+        y_true=predictions["singer"].tolist(),
+        proba=predictions[columns].to_numpy("float64"),
+        classes=[c[len(PROBABILITY_PREFIX) :] for c in columns],
+        recordings=predictions["recording"].tolist(),
+    )
+    metrics["title"] = title
+    metrics["versions"] = versions()
+    write_json(metrics, metrics_path)
+    write_text(metrics_to_markdown(metrics, title=title), markdown_path)
+    log(f"accuracy {metrics['accuracy']:.4f} on {metrics['n_items']} items")
+    return metrics
+
+
+def results_table(runs: Sequence[dict], metrics_paths: Sequence[str | os.PathLike]) -> str:
+    """A markdown table with one row per evaluated (dataset, feature, model)."""
+    lines = [
+        "# cantaor results",
+        "",
+        "Test-set scores of every trained model. Read them against the split strategy: "
+        "`group` holds whole recordings (albums) out; `random` mixes items of one recording "
+        "across train and test and measures recording identity as much as singer identity.",
+        "",
+        "| dataset | feature | model | split | test items | accuracy | macro AUC (OvR) "
+        "| recording accuracy |",
+        "|---|---|---|---|---:|---:|---:|---:|",
+    ]
+
+    def number(value) -> str:
+        return "n/a" if value is None else f"{value:.4f}"
+
+    for run, path in zip(runs, metrics_paths, strict=True):
+        with open(path, encoding="utf-8") as handle:
+            metrics = json.load(handle)
+        lines.append(
+            f"| {run['dataset']} | {run['feature']} | {run['model']} | {run['split']} "
+            f"| {metrics['n_items']} | {number(metrics['accuracy'])} "
+            f"| {number(metrics.get('macro_auc_ovr'))} "
+            f"| {number(metrics.get('recording_accuracy'))} |"
+        )
+    return "\n".join(lines) + "\n"

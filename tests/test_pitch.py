@@ -1,0 +1,41 @@
+import numpy as np
+import pytest
+
+from cantaor.pitch import F0_COLUMNS, extract_f0, hz_to_cents
+
+
+def test_hz_to_cents_reference_and_octaves():
+    cents = hz_to_cents(np.array([55.0, 110.0, 220.0, 0.0, -3.0]), reference_hz=55.0)
+    np.testing.assert_allclose(cents[:3], [0.0, 1200.0, 2400.0])
+    assert np.isnan(cents[3:]).all()
+    assert hz_to_cents(np.array([100.0]), reference_hz=100.0)[0] == 0.0
+
+
+@pytest.mark.parametrize("method", ["melodia", "pyin"])
+def test_backend_tracks_a_sung_tone(method, tone):
+    audio, time_s, f0_hz = tone
+    table = extract_f0(audio, sample_rate=44100, method=method, hop_length=256)
+    assert list(table.columns) == list(F0_COLUMNS)
+    assert table["voiced"].dtype == bool
+    np.testing.assert_allclose(np.diff(table["time_s"]), 256 / 44100)
+    truth = np.interp(table["time_s"], time_s, f0_hz)
+    inner = (table["time_s"] > 0.1) & (table["time_s"] < 1.9)
+    voiced = table["voiced"] & inner
+    assert voiced.sum() > 0.8 * inner.sum()
+    error = np.abs(1200 * np.log2(table.loc[voiced, "f0_hz"] / truth[voiced]))
+    assert np.mean(error < 50) > 0.9
+    np.testing.assert_allclose(
+        table.loc[voiced, "pitch_cents"], 1200 * np.log2(table.loc[voiced, "f0_hz"] / 55.0)
+    )
+    assert np.isnan(table.loc[~table["voiced"], "pitch_cents"]).all()
+
+
+def test_silence_has_no_voiced_frames():
+    table = extract_f0(np.zeros(44100, dtype=np.float32), sample_rate=44100)
+    assert not table["voiced"].any()
+    assert (table["f0_hz"] == 0).all()
+
+
+def test_unknown_method():
+    with pytest.raises(ValueError, match="unknown f0 method 'crepe'"):
+        extract_f0(np.zeros(4410, dtype=np.float32), sample_rate=44100, method="crepe")

@@ -1,0 +1,183 @@
+"""End-to-end: the real workflow on a tiny demo corpus, and partial reruns by dry run."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from cantaor.contour import SYMBOL_COLUMNS
+from cantaor.features import INDEX_COLUMNS
+from cantaor.motifs import DICTIONARY_COLUMNS, OCCURRENCE_COLUMNS
+from cantaor.pitch import F0_COLUMNS
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+pytestmark = pytest.mark.workflow
+
+
+def deep_update(base, extra):
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            deep_update(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def write_config(workdir, **overrides):
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    deep_update(config, yaml.safe_load((REPO / "tests/data/tiny_config.yaml").read_text()))
+    deep_update(config, overrides)
+    (workdir / "config").mkdir(exist_ok=True)
+    (workdir / "config/config.yaml").write_text(yaml.safe_dump(config))
+    return config
+
+
+def snakemake(workdir, *args, check=True):
+    result = subprocess.run(
+        [*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--cores", "2", *args],
+        capture_output=True,
+        text=True,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
+    return result
+
+
+def planned_jobs(workdir):
+    """{rule: count} that a dry run would execute."""
+    output = snakemake(workdir, "--dry-run").stdout
+    if "Nothing to be done" in output:
+        return {}
+    table = output.split("Job stats:", 1)[1]
+    return {
+        match[1]: int(match[2])
+        for match in re.finditer(r"^(\w+)\s+(\d+)$", table, flags=re.MULTILINE)
+        if match[1] != "total"
+    }
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("run")
+    config = write_config(workdir)
+    snakemake(workdir)
+    return workdir, config
+
+
+def test_every_output_exists_with_its_schema(finished_run):
+    workdir, config = finished_run
+    results = workdir / "results"
+    sheet = pd.read_csv(results / "demo/recordings.tsv", sep="\t")
+    assert len(sheet) == 6 and sheet["singer"].nunique() == 3
+    for recording in sheet["recording_id"]:
+        assert (results / f"demo/audio/{recording}.wav").stat().st_size > 0
+        truth = pd.read_parquet(results / f"demo/truth/{recording}.motifs.parquet")
+        assert {"motif_id", "start_s", "end_s"} <= set(truth.columns)
+        f0 = pd.read_parquet(results / f"f0/{recording}.parquet")
+        assert list(f0.columns) == list(F0_COLUMNS)
+        assert f0["voiced"].mean() > 0.3
+        contour = pd.read_parquet(results / f"contour/{recording}.parquet")
+        assert list(contour.columns) == list(SYMBOL_COLUMNS)
+        assert len(contour) > 5 and set(contour["symbol"].str[0]) <= {"+", "-"}
+    clusters = json.loads((results / "contour/clusters.json").read_text())
+    assert len(clusters["centers_cents"]) == config["contour"]["k"]
+    assert clusters["centers_cents"] == sorted(clusters["centers_cents"])
+    for singer in sheet["singer"].unique():
+        dictionary = pd.read_csv(results / f"motifs/{singer}.dictionary.tsv", sep="\t")
+        assert list(dictionary.columns) == list(DICTIONARY_COLUMNS)
+        assert len(dictionary) > 0 and (dictionary["support"] >= 2).all()
+        assert dictionary["length"].between(3, 8).all()
+        occurrences = pd.read_parquet(results / f"motifs/{singer}.occurrences.parquet")
+        assert list(occurrences.columns) == list(OCCURRENCE_COLUMNS)
+        assert set(occurrences["motif_id"]) == set(dictionary["motif_id"])
+        assert (occurrences["end_s"] > occurrences["start_s"]).all()
+    index = pd.read_parquet(results / "features/motifs/logmel.index.parquet")
+    assert list(index.columns) == list(INDEX_COLUMNS)
+    store = np.load(results / "features/motifs/logmel.npy", mmap_mode="r")
+    assert store.shape == (len(index), 128, config["features"]["n_frames"])
+    split = pd.read_parquet(results / "split/motifs.parquet")
+    assert set(split["subset"]) == {"train", "validation", "test"}
+    merged = index.merge(split)
+    assert (
+        merged.groupby("group")["subset"]
+        .apply(lambda s: "test" in set(s) and len(set(s)) > 1)
+        .sum()
+        == 0
+    )
+    run = results / "models/motifs/logmel/residual_blstm"
+    history = pd.read_csv(run / "history.tsv", sep="\t")
+    assert len(history) == 2 and np.isfinite(history["val_loss"]).all()
+    predictions = pd.read_parquet(run / "predictions.parquet")
+    assert len(predictions) == (split["subset"] == "test").sum()
+    probabilities = predictions.filter(like="p:").to_numpy()
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    metrics = json.loads(
+        (results / "evaluation/motifs/logmel/residual_blstm/metrics.json").read_text()
+    )
+    assert 0.0 <= metrics["accuracy"] <= 1.0
+    assert metrics["n_items"] == len(predictions)
+    assert set(metrics["per_singer"]) <= set(sheet["singer"])
+    assert "| residual_blstm |" in (results / "report/results.md").read_text()
+    assert (results / "evaluation/motifs/logmel/residual_blstm/metrics.md").read_text().strip()
+    assert not list(results.rglob(".*.tmp")) and not list(results.rglob(".checkpoint-*"))
+
+
+def test_nothing_to_do_after_a_finished_run(finished_run):
+    assert planned_jobs(finished_run[0]) == {}
+
+
+def test_editing_a_training_setting_reruns_only_training_and_evaluation(finished_run):
+    workdir, _ = finished_run
+    write_config(workdir, train={"learning_rate": 0.002})
+    assert planned_jobs(workdir) == {
+        "train": 1,
+        "predict": 1,
+        "evaluate": 1,
+        "results_table": 1,
+        "all": 1,
+    }
+
+
+def test_editing_kmeans_reruns_from_contours_but_never_f0(finished_run):
+    workdir, _ = finished_run
+    write_config(workdir, contour={"k": 20})
+    jobs = planned_jobs(workdir)
+    assert "f0" not in jobs and "demo_recording" not in jobs
+    assert jobs["contour_clusters"] == 1 and jobs["contour"] == 6 and jobs["motifs"] == 3
+    assert {"dataset_items", "feature_store", "split", "train", "predict", "evaluate"} <= set(jobs)
+
+
+def test_editing_an_f0_setting_reruns_f0_but_not_the_corpus(finished_run):
+    workdir, _ = finished_run
+    write_config(workdir, f0={"fmax_hz": 900})
+    jobs = planned_jobs(workdir)
+    assert jobs["f0"] == 6 and "demo_recording" not in jobs
+
+
+def test_bad_sample_sheet_stops_before_any_job(tmp_path):
+    (tmp_path / "a.wav").write_bytes(b"")
+    (tmp_path / "recordings.tsv").write_text(
+        "recording_id\tsinger\tpath\nr1\tEM\ta.wav\nr1\tAM\ta.wav\n"
+    )
+    write_config(tmp_path, corpus={"source": "samplesheet", "samplesheet": "recordings.tsv"})
+    result = snakemake(tmp_path, "--dry-run", check=False)
+    assert result.returncode != 0
+    assert (
+        "recordings.tsv row 2 (recording_id 'r1'): duplicate recording_id"
+        in result.stdout + result.stderr
+    )
+    assert not (tmp_path / "results").exists()
+
+
+def test_invalid_config_value_is_named(tmp_path):
+    write_config(tmp_path, contour={"k": 1})
+    result = snakemake(tmp_path, "--dry-run", check=False)
+    assert result.returncode != 0
+    assert "k" in result.stderr and "minimum" in (result.stdout + result.stderr)

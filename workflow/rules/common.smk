@@ -1,0 +1,117 @@
+import os
+import re
+import sys
+from pathlib import Path
+
+from snakemake.utils import validate
+
+# The package lives in src/: make it importable here and in every job's script.
+SRC_DIR = str(Path(workflow.basedir) / "src")
+sys.path.insert(0, SRC_DIR)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [SRC_DIR] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+)
+
+from cantaor.demo import SINGER_PREFIX, demo_sample_sheet
+from cantaor.samplesheet import SampleSheetError, load_schema, read_sample_sheet
+
+SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
+
+validate(config, schema=str(SCHEMAS / "config.schema.yaml"))
+
+
+def _load_samples():
+    if config["corpus"]["source"] == "demo":
+        demo = config["demo"]
+        if demo["min_duration_s"] > demo["max_duration_s"]:
+            raise WorkflowError(
+                "config demo.min_duration_s must not exceed demo.max_duration_s"
+            )
+        return demo_sample_sheet(
+            n_singers=demo["n_singers"],
+            recordings_per_singer=demo["recordings_per_singer"],
+            min_duration_s=demo["min_duration_s"],
+            max_duration_s=demo["max_duration_s"],
+            seed=demo["seed"],
+            audio_dir="results/demo/audio",
+        ).set_index("recording_id", drop=False)
+    try:
+        return read_sample_sheet(
+            config["corpus"]["samplesheet"],
+            schema=load_schema(SCHEMAS / "recordings.schema.yaml"),
+            singers=config["corpus"]["singers"] or None,
+        )
+    except SampleSheetError as err:
+        raise WorkflowError(str(err)) from None
+
+
+samples = _load_samples()
+RECORDINGS = sorted(samples["recording_id"])
+SINGERS = sorted(samples["singer"].unique())
+
+
+wildcard_constraints:
+    recording="|".join(map(re.escape, RECORDINGS)),
+    singer="|".join(map(re.escape, SINGERS)),
+    dataset="[a-z_]+",
+    feature="[a-z_]+",
+    model="[a-z_0-9]+",
+
+
+def get_audio(wildcards):
+    return samples.loc[wildcards.recording, "path"]
+
+
+def get_singer_contours(wildcards):
+    return expand(
+        "results/contour/{recording}.parquet",
+        recording=get_singer_recordings(wildcards),
+    )
+
+
+def get_singer_recordings(wildcards):
+    return sorted(samples.loc[samples["singer"] == wildcards.singer, "recording_id"])
+
+
+def get_audio_paths():
+    return {recording: samples.loc[recording, "path"] for recording in RECORDINGS}
+
+
+def get_groups():
+    return {recording: samples.loc[recording, "group"] for recording in RECORDINGS}
+
+
+def get_train_gpus():
+    return 1 if config["train"]["gpu"] else 0
+
+
+def get_runs():
+    return [
+        {
+            "dataset": dataset,
+            "feature": feature,
+            "model": model,
+            "split": config["split"]["strategy"],
+        }
+        for dataset in config["datasets"]
+        for feature in config["features"]["kinds"]
+        for model in config["train"]["models"]
+    ]
+
+
+def get_run_metrics(wildcards=None):
+    return [
+        "results/evaluation/{dataset}/{feature}/{model}/metrics.json".format(**run)
+        for run in get_runs()
+    ]
+
+
+def get_final_output():
+    outputs = ["results/report/results.md"]
+    outputs += [
+        "results/evaluation/{dataset}/{feature}/{model}/metrics.md".format(**run)
+        for run in get_runs()
+    ]
+    if config["corpus"]["source"] == "demo":
+        outputs.append("results/demo/recordings.tsv")
+    return outputs

@@ -1,0 +1,38 @@
+def get_demo_params(wildcards):
+    row = samples.loc[wildcards.recording]
+    return {
+        "singer_index": int(row["singer"][len(SINGER_PREFIX) :]) - 1,
+        "recording_index": int(wildcards.recording.rsplit("_R", 1)[1]) - 1,
+        "duration_s": float(row["duration_s"]),
+    }
+
+
+rule demo_recording:
+    output:
+        audio="results/demo/audio/{recording}.wav",
+        f0="results/demo/truth/{recording}.f0.parquet",
+        motifs="results/demo/truth/{recording}.motifs.parquet",
+    log:
+        "results/logs/demo_recording/{recording}.log",
+    conda:
+        "../../envs/audio.yaml"
+    params:
+        demo=get_demo_params,
+        n_singers=config["demo"]["n_singers"],
+        seed=config["demo"]["seed"],
+        sample_rate=config["demo"]["sample_rate"],
+    script:
+        "../scripts/demo_recording.py"
+
+
+rule demo_sample_sheet:
+    output:
+        sheet="results/demo/recordings.tsv",
+    log:
+        "results/logs/demo_sample_sheet.log",
+    conda:
+        "../../envs/motifs.yaml"
+    params:
+        sheet=samples.to_dict(orient="list"),
+    script:
+        "../scripts/demo_sample_sheet.py"

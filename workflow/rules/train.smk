@@ -1,0 +1,48 @@
+rule train:
+    input:
+        tensor="results/features/{dataset}/{feature}.npy",
+        index="results/features/{dataset}/{feature}.index.parquet",
+        split="results/split/{dataset}.parquet",
+    output:
+        model="results/models/{dataset}/{feature}/{model}/model.pt",
+        history="results/models/{dataset}/{feature}/{model}/history.tsv",
+    log:
+        "results/logs/train/{dataset}.{feature}.{model}.log",
+    conda:
+        "../../envs/learn.yaml"
+    threads: 2
+    resources:
+        gpu=get_train_gpus(),
+        mem_mb=8000,
+        runtime=240,
+    params:
+        model_options=config["train"]["model_options"],
+        epochs=config["train"]["epochs"],
+        batch_size=config["train"]["batch_size"],
+        learning_rate=config["train"]["learning_rate"],
+        patience=config["train"]["patience"],
+        seed=config["train"]["seed"],
+        device=config["train"]["device"],
+    script:
+        "../scripts/train.py"
+
+
+rule predict:
+    input:
+        model="results/models/{dataset}/{feature}/{model}/model.pt",
+        tensor="results/features/{dataset}/{feature}.npy",
+        index="results/features/{dataset}/{feature}.index.parquet",
+        split="results/split/{dataset}.parquet",
+    output:
+        predictions="results/models/{dataset}/{feature}/{model}/predictions.parquet",
+    log:
+        "results/logs/predict/{dataset}.{feature}.{model}.log",
+    conda:
+        "../../envs/learn.yaml"
+    threads: 2
+    resources:
+        gpu=get_train_gpus(),
+    params:
+        device=config["train"]["device"],
+    script:
+        "../scripts/predict.py"

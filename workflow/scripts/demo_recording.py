@@ -1,0 +1,20 @@
+"""Snakemake glue: synthesise one demo recording and its ground truth."""
+
+from cantaor.demo import write_demo_recording
+from cantaor.logs import line_logger
+
+log = line_logger(snakemake.log[0], capture_stderr=True)
+p = snakemake.params
+log(f"synthesising {snakemake.wildcards.recording}: {p.demo}, seed {p.seed}")
+write_demo_recording(
+    wav_path=snakemake.output.audio,
+    f0_path=snakemake.output.f0,
+    motifs_path=snakemake.output.motifs,
+    singer_index=p.demo["singer_index"],
+    recording_index=p.demo["recording_index"],
+    n_singers=p.n_singers,
+    duration_s=p.demo["duration_s"],
+    seed=p.seed,
+    sample_rate=p.sample_rate,
+)
+log("done")

@@ -1,0 +1,26 @@
+"""Snakemake glue: the feature store of one (dataset, feature)."""
+
+import pandas as pd
+
+from cantaor.features import build_store
+from cantaor.logs import line_logger
+
+log = line_logger(snakemake.log[0], capture_stderr=True)
+p = snakemake.params
+items = pd.read_parquet(snakemake.input.item_table)
+log(f"{len(items)} items, {p.n_mels} x {p.n_frames} {p.dtype}")
+build_store(
+    items,
+    p.audio_paths,
+    tensor_path=snakemake.output.tensor,
+    index_path=snakemake.output.index,
+    n_frames=p.n_frames,
+    sample_rate=p.sample_rate,
+    win_s=p.win_s,
+    hop_s=p.hop_s,
+    n_fft=p.n_fft,
+    n_mels=p.n_mels,
+    dtype=p.dtype,
+    log=log,
+)
+log("done")
