@@ -5,11 +5,14 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-# The package lives in src/: make it importable here and in every job's script.
+# The package lives in src/: make it importable here and in every job's script
+# (a variable the workflow sets for its jobs, not one it needs from the user).
 SRC_DIR = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC_DIR)
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    [SRC_DIR] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(
+        [SRC_DIR] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    )
 )
 
 from cantaor.demo import SINGER_PREFIX, demo_sample_sheet
@@ -60,6 +63,15 @@ wildcard_constraints:
 
 def get_audio(wildcards):
     return samples.loc[wildcards.recording, "path"]
+
+
+def get_demo_params(wildcards):
+    row = samples.loc[wildcards.recording]
+    return {
+        "singer_index": int(row["singer"][len(SINGER_PREFIX) :]) - 1,
+        "recording_index": int(wildcards.recording.rsplit("_R", 1)[1]) - 1,
+        "duration_s": float(row["duration_s"]),
+    }
 
 
 def get_singer_contours(wildcards):

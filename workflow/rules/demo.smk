@@ -1,12 +1,3 @@
-def get_demo_params(wildcards):
-    row = samples.loc[wildcards.recording]
-    return {
-        "singer_index": int(row["singer"][len(SINGER_PREFIX) :]) - 1,
-        "recording_index": int(wildcards.recording.rsplit("_R", 1)[1]) - 1,
-        "duration_s": float(row["duration_s"]),
-    }
-
-
 rule demo_recording:
     output:
         audio="results/demo/audio/{recording}.wav",
