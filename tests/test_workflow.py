@@ -180,4 +180,5 @@ def test_invalid_config_value_is_named(tmp_path):
     write_config(tmp_path, contour={"k": 1})
     result = snakemake(tmp_path, "--dry-run", check=False)
     assert result.returncode != 0
-    assert "k" in result.stderr and "minimum" in (result.stdout + result.stderr)
+    output = result.stdout + result.stderr
+    assert "On instance['contour']['k']" in output and "minimum" in output
