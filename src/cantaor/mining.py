@@ -1,8 +1,8 @@
 """Closed sequential patterns with a gap constraint (BIDE and Gap-BIDE).
 
 A phrase is a sequence of hashable symbols (contour symbols such as ``"+1"``);
-a database is a list of phrases. The miner reports the *closed* patterns, the
-patterns that no longer pattern of the same support contains.
+a database is a list of phrases. The miner reports the *closed* patterns:
+frequent patterns that no longer pattern with the same support contains.
 
 Definitions
 -----------
@@ -47,9 +47,9 @@ The closure check depends on whether occurrence composes: if ``P ⊑ Q`` and
 substring) and for every unbounded setting ``[g, None]`` (two symbols ``b - a``
 apart in ``Q`` land at least ``(b - a)(g + 1) - 1 >= g`` apart in ``S``). It
 fails for every other bounded setting: with ``P = (a, b)`` and ``Q = a x..x b``
-(``g`` fillers, or one filler when ``g == 0``), ``Q`` occurs in an ``S`` that
-puts ``max_gap`` symbols between ``a`` and the first ``x``, where ``a`` and
-``b`` end up more than ``max_gap`` apart. Where composition holds, support
+(``g`` fillers, or one filler when ``g == 0``), ``P ⊑ Q``, and ``Q`` occurs in
+an ``S`` that puts ``max_gap`` symbols between ``a`` and the first ``x``, where
+``a`` and ``b`` end up more than ``max_gap`` apart. Where composition holds, support
 can only fall from a pattern to its super-patterns; where it fails, a
 super-pattern can even have a larger support than the pattern.
 
@@ -82,41 +82,45 @@ super-pattern can even have a larger support than the pattern.
     pattern of length ``n >= 2`` have length at least ``n + (n - 1) g``.
     If ``Q`` has the support of ``P`` and ``P`` occurs in ``Q`` at
     ``k1 < ... < kn``, let ``Q'`` be ``Q`` read at ``k1``, at ``g`` of the
-    positions between each ``kj`` and ``k(j+1)``, and at ``kn``. Positions
-    ``b - a`` apart in ``Q`` land at least ``g`` apart in any sequence that
-    contains ``Q``, so ``support(Q') >= support(Q)``; and ``P ⊑ Q'`` (gaps of
-    exactly ``g``). So ``P`` is closed exactly when no *template* pattern
-    (``P``'s symbols at every ``(g + 1)``-th slot, any symbols in the ``g``
-    slots between) occurs in all the sequences that contain ``P``; this is
-    searched slot by slot over those sequences. For ``n == 1`` the witness is
-    a pair ``(p, e)`` or ``(e, p)``.
+    positions between each ``kj`` and ``k(j+1)``, and at ``kn``. Any two
+    positions of ``Q`` land at least ``g`` symbols apart in a sequence that
+    contains ``Q``, so ``Q'`` occurs wherever ``Q`` does and
+    ``support(Q') >= support(Q)``; and ``P ⊑ Q'`` (gaps of exactly ``g``), so
+    ``support(Q') <= support(P)``. Hence ``P`` is closed exactly when no
+    *template* pattern (``P``'s symbols at every ``(g + 1)``-th slot, any
+    symbols in the ``g`` slots between) occurs in all the sequences that
+    contain ``P``; this is searched slot by slot over those sequences. For
+    ``n == 1``, ``Q'`` is the symbol and one neighbour in ``Q``: a pair
+    ``(p, e)`` or ``(e, p)`` in all the sequences that contain ``p``.
 Any other bounded ``[min_gap, max_gap]`` (Gap-BIDE's setting)
     Without composition no short super-pattern has to witness
-    non-closedness: with ``[0, 1]`` over ``aabab, abaab, baba``, ``(b, b)``
-    has support 2 like its super-pattern ``(a, b, a, b)``, while its
-    one-symbol super-patterns ``bab``, ``abb`` and ``bba`` have supports 3, 1
-    and 1. A witness can also be longer than ``max_length``. It has the
-    support of ``P``,
-    so it is frequent: the exact check enumerates the complete frequent set
-    (no length cap) and, for each frequent ``Q``, walks the patterns that
-    occur in ``Q`` (only through prefixes at least as supported as ``Q``,
-    since a prefix of a pattern is at least as supported as the pattern),
-    marking those with the support of ``Q``. This is much slower than the
-    fast paths on large databases.
+    non-closedness, so checking one-symbol extensions (as Gap-BIDE does)
+    misses some: with ``[0, 1]`` over ``aabab, abaab, baba``, ``(b, b)`` has
+    support 2 like its super-pattern ``(a, b, a, b)``, while its one-symbol
+    super-patterns ``bab``, ``abb`` and ``bba`` have supports 3, 1 and 1. A
+    witness can also be longer than ``max_length``. But a witness has the
+    support of ``P``, so it is frequent: the exact check enumerates the
+    complete frequent set (no length cap) and, for each frequent ``Q``, walks
+    the patterns that occur in ``Q`` (only through prefixes at least as
+    supported as ``Q``: a prefix of a pattern occurs wherever the pattern
+    does), marking those with the support of ``Q``. This costs far more than
+    the other settings on large databases (see ``benchmarks/bench_mining.py``),
+    and highly repetitive data (many copies of one long phrase) makes the
+    frequent set explode.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import uuid
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from fractions import Fraction
 from numbers import Integral, Real
 from pathlib import Path
+
+from cantaor.io import write_text
 
 __all__ = ["find_occurrences", "mine_closed", "read_sequences", "write_patterns_tsv"]
 
@@ -170,7 +174,9 @@ def mine_closed(
         raise ValueError(f"min_length must be an integer >= 1, got {min_length!r}")
     if max_length is not None:
         if not (_is_int(max_length) and max_length >= min_length):
-            raise ValueError(f"max_length must be None or an integer >= min_length, got {max_length!r}")
+            raise ValueError(
+                f"max_length must be None or an integer >= min_length, got {max_length!r}"
+            )
         max_length = int(max_length)
     threshold = _support_threshold(min_support, len(sequences))
 
@@ -186,7 +192,9 @@ def mine_closed(
         closed = _mine_bounded(
             encoded, threshold=threshold, min_gap=min_gap, max_gap=max_gap, **lengths
         )
-    result = [(tuple(symbols[code] for code in pattern), support) for pattern, support in closed.items()]
+    result = [
+        (tuple(symbols[code] for code in pattern), support) for pattern, support in closed.items()
+    ]
     result.sort(key=lambda item: (-item[1], -len(item[0]), tuple(map(str, item[0]))))
     return result
 
@@ -279,12 +287,14 @@ def read_sequences(path: str | os.PathLike) -> list[list[str]]:
     return [line.split() for line in lines]
 
 
-def write_patterns_tsv(patterns: Iterable[tuple[Sequence[Hashable], int]], path: str | os.PathLike) -> None:
+def write_patterns_tsv(
+    patterns: Iterable[tuple[Sequence[Hashable], int]], path: str | os.PathLike
+) -> None:
     """Write patterns as a tab-separated table, atomically.
 
     Columns ``pattern`` (symbols joined by single spaces), ``support`` and
-    ``length``. The table is written to a temporary file in the destination
-    directory and moved onto ``path``, so readers never see a partial file.
+    ``length``. The table is written atomically (:func:`cantaor.io.write_text`),
+    so readers never see a partial file.
 
     Parameters
     ----------
@@ -309,16 +319,7 @@ def write_patterns_tsv(patterns: Iterable[tuple[Sequence[Hashable], int]], path:
             if not name or name != "".join(name.split()):
                 raise ValueError(f"symbol {name!r} is empty or contains whitespace")
         rows.append(f"{' '.join(names)}\t{int(support)}\t{len(names)}")
-    # A fresh name opened with "x" (unlike mkstemp) gets the usual umask permissions.
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with temporary.open("x", encoding="utf-8", newline="\n") as handle:
-            handle.write("\n".join(rows) + "\n")
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            temporary.unlink()
-        raise
+    write_text("\n".join(rows) + "\n", path)
 
 
 # --- options ---------------------------------------------------------------
@@ -394,7 +395,7 @@ def _mine_contiguous(
         grow = max_length is None or n < max_length
         forward_closed = True
         for symbol, child_ends in extensions.items():
-            # More occurrences than sequences is common, so the count is only a quick bound.
+            # The occurrence count bounds the support: a cheap filter before counting sequences.
             if len(child_ends) < threshold:
                 continue
             child_support = support_of(child_ends)
@@ -403,7 +404,9 @@ def _mine_contiguous(
             if grow and child_support >= threshold:
                 stack.append(((*pattern, symbol), child_ends, child_support))
         if n >= min_length and forward_closed:
-            backward = Counter(symbol for symbol, _ in {(data[end - n], owner[end]) for end in ends})
+            backward = Counter(
+                symbol for symbol, _ in {(data[end - n], owner[end]) for end in ends}
+            )
             if all(count < support for symbol, count in backward.items() if symbol != _BOUNDARY):
                 closed[pattern] = support
     return closed
@@ -420,39 +423,53 @@ def _mine_unbounded(
     min_length: int,
     max_length: int | None,
 ) -> dict[tuple[int, ...], int]:
+    # following[sid][i]: (symbol, position) of the first occurrence of each symbol at or
+    # after position i, so that growing an entry costs one lookup per symbol grown.
+    following = []
+    for seq in encoded:
+        table: list[tuple[tuple[int, int], ...]] = [()] * (len(seq) + 1)
+        first: dict[int, int] = {}
+        for position in range(len(seq) - 1, -1, -1):
+            first[seq[position]] = position
+            table[position] = tuple(first.items())
+        following.append(table)
+    # Sorted positions of each symbol per sequence, for matching from the right.
+    positions_of = []
+    for seq in encoded:
+        positions: dict[int, list[int]] = defaultdict(list)
+        for position, symbol in enumerate(seq):
+            positions[symbol].append(position)
+        positions_of.append(positions)
+
     # Projection entry: (sequence id, positions of the first instance of the pattern),
     # the greedy leftmost occurrence, whose last position is the earliest end.
-    distinct = [len(set(seq)) for seq in encoded]
     roots: dict[int, list[tuple[int, tuple[int, ...]]]] = defaultdict(list)
-    for sid, seq in enumerate(encoded):
-        first: dict[int, int] = {}
-        for position, symbol in enumerate(seq):
-            first.setdefault(symbol, position)
-        for symbol, position in first.items():
+    for sid, table in enumerate(following):
+        for symbol, position in table[0]:
             roots[symbol].append((sid, (position,)))
-    stack = [((symbol,), projection) for symbol, projection in roots.items() if len(projection) >= threshold]
+    stack = [
+        ((symbol,), projection)
+        for symbol, projection in roots.items()
+        if len(projection) >= threshold
+    ]
     closed = {}
     while stack:
         pattern, projection = stack.pop()
         n = len(pattern)
         support = len(projection)
-        if min_gap == 0 and _shared_period_symbol(encoded, pattern, projection, semi=True):
+        if min_gap == 0 and _shared_period_symbol(
+            encoded, positions_of, pattern, projection, semi=True
+        ):
             continue  # BackScan
         children: dict[int, list[tuple[int, tuple[int, ...]]]] = defaultdict(list)
         for sid, firsts in projection:
-            seq = encoded[sid]
-            seen: set[int] = set()
-            for position in range(firsts[-1] + 1 + min_gap, len(seq)):
-                symbol = seq[position]
-                if symbol not in seen:
-                    seen.add(symbol)
-                    children[symbol].append((sid, (*firsts, position)))
-                    if len(seen) == distinct[sid]:
-                        break
+            table = following[sid]
+            for symbol, position in table[min(firsts[-1] + 1 + min_gap, len(table) - 1)]:
+                children[symbol].append((sid, (*firsts, position)))
         if n >= min_length:
             if min_gap == 0:
                 is_closed = all(len(child) < support for child in children.values()) and not (
-                    _shared_period_symbol(encoded, pattern, projection, semi=False)
+                    _shared_period_symbol(encoded, positions_of, pattern, projection, semi=False)
                 )
             else:
                 is_closed = not _template_witness(encoded, pattern, projection, min_gap)
@@ -460,25 +477,16 @@ def _mine_unbounded(
                 closed[pattern] = support
         if max_length is None or n < max_length:
             stack.extend(
-                ((*pattern, symbol), child) for symbol, child in children.items() if len(child) >= threshold
+                ((*pattern, symbol), child)
+                for symbol, child in children.items()
+                if len(child) >= threshold
             )
     return closed
 
 
-def _rightmost_match(seq: tuple[int, ...], pattern: tuple[int, ...], last: int) -> list[int]:
-    """Positions of ``pattern`` in ``seq`` matched greedily from ``last`` leftwards."""
-    positions = [0] * len(pattern)
-    position = last
-    for k in range(len(pattern) - 1, -1, -1):
-        while seq[position] != pattern[k]:
-            position -= 1
-        positions[k] = position
-        position -= 1
-    return positions
-
-
 def _shared_period_symbol(
     encoded: list[tuple[int, ...]],
+    positions_of: list[dict[int, list[int]]],
     pattern: tuple[int, ...],
     projection: list[tuple[int, tuple[int, ...]]],
     *,
@@ -487,24 +495,35 @@ def _shared_period_symbol(
     """Whether some symbol lies in the same (semi-)maximum period of every sequence.
 
     The i-th period runs from just after the first instance of ``pattern[:i]`` to
-    just before the i-th position of the last-in-last appearance (maximum period,
-    ``semi=False``) or of the last-in-first appearance (``semi=True``).
+    just before the i-th position of the pattern matched greedily from the right,
+    starting at the last position of the sequence (last-in-last appearance: the
+    maximum period, ``semi=False``) or at the end of the first instance
+    (last-in-first appearance: the semi-maximum period, ``semi=True``).
     """
-    rights = [
-        _rightmost_match(encoded[sid], pattern, firsts[-1] if semi else len(encoded[sid]) - 1)
-        for sid, firsts in projection
-    ]
-    for i in range(len(pattern)):
-        common: set[int] | None = None
-        for (sid, firsts), right in zip(projection, rights, strict=True):
-            start = firsts[i - 1] + 1 if i else 0
-            symbols = set(encoded[sid][start : right[i]])
-            common = symbols if common is None else common & symbols
-            if not common:
-                break
-        if common:
-            return True
-    return False
+    common: list[set[int] | None] = [None] * len(pattern)
+    alive = range(len(pattern))
+    for sid, firsts in projection:
+        seq = encoded[sid]
+        positions = positions_of[sid]
+        # Match from the right: the last position of each symbol before the next one.
+        right = [0] * len(pattern)
+        bound = firsts[-1] if semi else len(seq) - 1
+        for k in range(len(pattern) - 1, -1, -1):
+            candidates = positions[pattern[k]]
+            bound = candidates[bisect_right(candidates, bound) - 1]
+            right[k] = bound
+            bound -= 1
+        still = []
+        for i in alive:
+            symbols = set(seq[firsts[i - 1] + 1 if i else 0 : right[i]])
+            shared = common[i]
+            common[i] = symbols if shared is None else shared & symbols
+            if common[i]:
+                still.append(i)
+        if not still:
+            return False
+        alive = still
+    return True
 
 
 def _template_witness(
@@ -513,7 +532,10 @@ def _template_witness(
     projection: list[tuple[int, tuple[int, ...]]],
     min_gap: int,
 ) -> bool:
-    """Whether a super-pattern of ``pattern`` occurs in all its sequences (``[g, None]``, g >= 1)."""
+    """Whether a super-pattern of ``pattern`` occurs in all its sequences (``[g, None]``, g >= 1).
+
+    The super-patterns tried are the templates of the module docstring.
+    """
     seqs = [encoded[sid] for sid, _ in projection]
     if len(pattern) == 1:
         symbol = pattern[0]
@@ -548,7 +570,8 @@ def _template_witness(
         for symbol in candidates:
             try:
                 new_ends = tuple(
-                    seq.index(symbol, end + 1 + min_gap) for seq, end in zip(seqs, ends, strict=True)
+                    seq.index(symbol, end + 1 + min_gap)
+                    for seq, end in zip(seqs, ends, strict=True)
                 )
             except ValueError:
                 continue  # some sequence has no room for this symbol
@@ -572,37 +595,90 @@ def _mine_bounded(
     max_length: int | None,
 ) -> dict[tuple[int, ...], int]:
     frequent = _frequent_bounded(encoded, threshold=threshold, min_gap=min_gap, max_gap=max_gap)
+    report_up_to = max(map(len, frequent), default=0) if max_length is None else max_length
     not_closed: set[tuple[int, ...]] = set()
     for witness, support in frequent.items():
-        size = len(witness)
-        # Proper sub-patterns only, and none longer than would be reported.
-        limit = size - 1 if max_length is None else min(size - 1, max_length)
-        if limit == 0:
-            continue
-        # Level by level: (sub-pattern occurring in the witness, index where it ends).
-        level = {
-            ((symbol,), index)
-            for index, symbol in enumerate(witness)
-            if frequent[(symbol,)] >= support
-        }
-        while level:
-            following = set()
-            for sub, end in level:
-                if len(sub) >= min_length and frequent[sub] == support:
-                    not_closed.add(sub)
-                if len(sub) == limit:
-                    continue
-                for index in range(end + 1 + min_gap, min(end + 1 + max_gap, size - 1) + 1):
-                    longer = (*sub, witness[index])
-                    # A prefix is at least as supported as the pattern it starts.
-                    if frequent.get(longer, 0) >= support:
-                        following.add((longer, index))
-            level = following
+        _mark_sub_patterns(
+            witness,
+            support,
+            frequent,
+            not_closed,
+            min_gap=min_gap,
+            max_gap=max_gap,
+            min_length=min_length,
+            max_length=report_up_to,
+        )
     return {
         pattern: support
         for pattern, support in frequent.items()
-        if min_length <= len(pattern) <= (max_length or len(pattern)) and pattern not in not_closed
+        if min_length <= len(pattern) <= report_up_to and pattern not in not_closed
     }
+
+
+def _mark_sub_patterns(
+    witness: tuple[int, ...],
+    support: int,
+    frequent: dict[tuple[int, ...], int],
+    not_closed: set[tuple[int, ...]],
+    *,
+    min_gap: int,
+    max_gap: int,
+    min_length: int,
+    max_length: int,
+) -> None:
+    """Add to ``not_closed`` the reportable proper sub-patterns of ``witness`` with its support.
+
+    Work is saved where the witness's prefix ``witness[:-1]`` (or suffix
+    ``witness[1:]``) has the same support: that shorter witness is marked here, and
+    its own call marks the patterns occurring in it, so this call only walks
+    occurrences that end at the last index (or start at index 0). By induction on
+    witness length, every pattern that occurs in a frequent pattern of the same
+    support is still marked.
+    """
+    size = len(witness)
+    limit = min(size - 1, max_length)  # proper sub-patterns that could be reported
+    if limit == 0:
+        return
+    prefix_same = frequent[witness[:-1]] == support
+    suffix_same = frequent[witness[1:]] == support
+    # The shorter witnesses occur in this one only without gaps (or as single symbols).
+    if min_length <= size - 1 <= max_length and (min_gap == 0 or size == 2):
+        if prefix_same:
+            not_closed.add(witness[:-1])
+        if suffix_same:
+            not_closed.add(witness[1:])
+    last = size - 1
+    windows = [range(end + 1 + min_gap, min(end + 1 + max_gap, last) + 1) for end in range(size)]
+    if prefix_same:
+        # Only occurrences ending at the last index count; an occurrence ending at ``end``
+        # needs this many more symbols to get there.
+        needed = [-(-(last - end) // (max_gap + 1)) for end in range(size)]
+    starts = [0] if suffix_same else range(size)
+    # Level by level, all of one length: (pattern occurring in the witness, index where
+    # that occurrence ends).
+    level = {((witness[i],), i) for i in starts if frequent[(witness[i],)] >= support}
+    length = 1
+    while level:
+        following = set()
+        for sub, end in level:
+            if (
+                length >= min_length
+                and frequent[sub] == support
+                and (not prefix_same or end == last)
+            ):
+                not_closed.add(sub)
+            if prefix_same:
+                if end == last or length + needed[end] > limit:
+                    continue
+            elif length == limit:
+                continue
+            for index in windows[end]:
+                longer = (*sub, witness[index])
+                # A prefix is at least as supported as the pattern it starts.
+                if frequent.get(longer, 0) >= support:
+                    following.add((longer, index))
+        level = following
+        length += 1
 
 
 def _frequent_bounded(
@@ -616,7 +692,11 @@ def _frequent_bounded(
             positions[symbol].append(position)
         for symbol, ends in positions.items():
             roots[symbol].append((sid, ends))
-    stack = [((symbol,), projection) for symbol, projection in roots.items() if len(projection) >= threshold]
+    stack = [
+        ((symbol,), projection)
+        for symbol, projection in roots.items()
+        if len(projection) >= threshold
+    ]
     frequent = {}
     while stack:
         pattern, projection = stack.pop()
@@ -631,7 +711,9 @@ def _frequent_bounded(
             for symbol, positions in reached.items():
                 children[symbol].append((sid, sorted(positions)))
         stack.extend(
-            ((*pattern, symbol), child) for symbol, child in children.items() if len(child) >= threshold
+            ((*pattern, symbol), child)
+            for symbol, child in children.items()
+            if len(child) >= threshold
         )
     return frequent
 
