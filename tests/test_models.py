@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from cantaor.models import MODELS, ResidualBLSTM, build_model, count_parameters
-from cantaor.models.residual_blstm import _MaskedBatchNorm2d
+from cantaor.models.residual_blstm import _MaskedBatchNorm2d, _MaskedBatchNormFunction
 
 SMALL = {"n_bins": 16, "channels": 4, "lstm_hidden": 8, "fc_units": 16}
 
@@ -161,7 +161,7 @@ def test_set_normalization_floors_the_standard_deviation():
 
 def test_masked_batch_norm_uses_real_frames_only():
     torch.manual_seed(0)
-    x = torch.randn(2, 3, 4, 10)
+    x = torch.randn(2, 3, 4, 10, requires_grad=True)
     mask = torch.ones(2, 1, 1, 10)
     mask[0, ..., 4:] = 0.0
     masked, plain = _MaskedBatchNorm2d(3), nn.BatchNorm2d(3)
@@ -172,6 +172,27 @@ def test_masked_batch_norm_uses_real_frames_only():
     torch.testing.assert_close(out[1], expected[0, :, :, 4:])
     torch.testing.assert_close(masked.running_mean, plain.running_mean)
     torch.testing.assert_close(masked.running_var, plain.running_var)
+    # Gradients too, when (as in the model) padded outputs are discarded.
+    upstream = torch.randn(2, 3, 4, 10)
+    (grad_masked,) = torch.autograd.grad((out * mask * upstream).sum(), x)
+    upstream_real = torch.cat([upstream[0, :, :, :4], upstream[1]], dim=-1).unsqueeze(0)
+    (grad_plain,) = torch.autograd.grad((expected * upstream_real).sum(), x)
+    torch.testing.assert_close(grad_masked, grad_plain)
+
+
+def test_masked_batch_norm_gradients():
+    torch.manual_seed(0)
+    x = torch.randn(3, 2, 4, 5, dtype=torch.float64, requires_grad=True)
+    weight = torch.rand(2, dtype=torch.float64, requires_grad=True) + 0.5
+    bias = torch.randn(2, dtype=torch.float64, requires_grad=True)
+    time_mask = torch.ones(3, 1, 5, dtype=torch.float64)
+    time_mask[0, :, 2:] = 0.0
+    time_mask[2, :, 4:] = 0.0
+
+    def normalise(x, weight, bias):
+        return _MaskedBatchNormFunction.apply(x, time_mask, weight, bias, 1e-5)[0]
+
+    assert torch.autograd.gradcheck(normalise, (x, weight, bias))
 
 
 def test_invalid_inputs_are_rejected():

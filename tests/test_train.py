@@ -39,6 +39,12 @@ def store(tmp_path_factory):
     return {"features": features, "lengths": lengths, "labels": labels.astype(np.int64)}
 
 
+def _config(**options) -> TrainConfig:
+    # One thread: these models are tiny, and a second thread only adds
+    # contention when other work shares the machine.
+    return TrainConfig(batch_size=16, threads=1, **options)
+
+
 def _train(store, *, labels=None, config=None, **kwargs):
     return train_model(
         features=store["features"],
@@ -48,7 +54,7 @@ def _train(store, *, labels=None, config=None, **kwargs):
         val_idx=VAL_IDX,
         n_classes=N_CLASSES,
         model_options=OPTIONS,
-        config=config or TrainConfig(epochs=3, batch_size=16),
+        config=config or _config(epochs=3),
         **kwargs,
     )
 
@@ -65,9 +71,7 @@ def _assert_same_run(a, b):
 
 def test_model_learns_separable_classes(store):
     lines = []
-    result = _train(
-        store, config=TrainConfig(epochs=10, batch_size=16, patience=3), log=lines.append
-    )
+    result = _train(store, config=_config(epochs=10, patience=3), log=lines.append)
     history = result.history
     assert list(history.columns) == HISTORY_COLUMNS
     assert history["val_accuracy"].max() >= 0.8  # chance is 1/3
@@ -84,7 +88,7 @@ def test_model_learns_separable_classes(store):
 
 
 def test_normalisation_comes_from_training_frames(store):
-    result = _train(store, config=TrainConfig(epochs=1, batch_size=16))
+    result = _train(store, config=_config(epochs=1))
     mean, std = normalization_statistics(
         store["features"], store["lengths"], TRAIN_IDX, batch_size=7
     )
@@ -103,7 +107,7 @@ def test_early_stopping_watches_validation_loss(store):
     labels = store["labels"].copy()
     labels[VAL_IDX] = (labels[VAL_IDX] + 1) % N_CLASSES
     lines = []
-    config = TrainConfig(epochs=20, batch_size=16, patience=2)
+    config = _config(epochs=20, patience=2)
     result = _train(store, labels=labels, config=config, log=lines.append)
     history = result.history
     assert result.stopped_early
@@ -124,18 +128,16 @@ def test_training_is_deterministic(store):
     first = _train(store)
     second = _train(store)
     _assert_same_run(first, second)
-    other_seed = _train(store, config=TrainConfig(epochs=3, batch_size=16, seed=1))
+    other_seed = _train(store, config=_config(epochs=3, seed=1))
     assert not other_seed.history["train_loss"].equals(first.history["train_loss"])
 
 
 def test_resumed_run_equals_uninterrupted_run(store, tmp_path):
-    config = TrainConfig(epochs=4, batch_size=16, patience=10)
+    config = _config(epochs=4, patience=10)
     uninterrupted = _train(store, config=config)
 
     checkpoint = tmp_path / "run" / "checkpoint.pt"
-    interrupted = _train(
-        store, config=TrainConfig(epochs=2, batch_size=16, patience=10), checkpoint_path=checkpoint
-    )
+    interrupted = _train(store, config=_config(epochs=2, patience=10), checkpoint_path=checkpoint)
     assert len(interrupted.history) == 2 and checkpoint.exists()
     lines = []
     resumed = _train(store, config=config, checkpoint_path=checkpoint, log=lines.append)
@@ -146,14 +148,14 @@ def test_resumed_run_equals_uninterrupted_run(store, tmp_path):
     with pytest.raises(ValueError, match="seed"):
         _train(
             store,
-            config=TrainConfig(epochs=4, batch_size=16, patience=10, seed=5),
+            config=_config(epochs=4, patience=10, seed=5),
             checkpoint_path=checkpoint,
         )
 
 
 def test_predict_proba_rows_are_distributions_in_index_order(store):
     torch.manual_seed(0)
-    result = _train(store, config=TrainConfig(epochs=1, batch_size=16))
+    result = _train(store, config=_config(epochs=1))
     indices = np.array([5, 100, 7, 149, 0])
     kwargs = {"features": store["features"], "lengths": store["lengths"], "batch_size": 2}
     proba = predict_proba(result.model, indices=indices, **kwargs)
@@ -165,7 +167,7 @@ def test_predict_proba_rows_are_distributions_in_index_order(store):
 
 
 def test_saved_model_predicts_identically(store, tmp_path):
-    result = _train(store, config=TrainConfig(epochs=1, batch_size=16))
+    result = _train(store, config=_config(epochs=1))
     path = tmp_path / "model.pt"
     classes = ["EM", "AM", "TP"]
     save_model(
@@ -219,3 +221,31 @@ def test_bad_inputs_are_rejected(store):
             n_classes=N_CLASSES,
             model_options={**OPTIONS, "n_bins": 128},
         )
+
+
+@pytest.mark.parametrize("bucket_by_length", [True, False])
+def test_epoch_batches_cover_every_item_once(bucket_by_length):
+    from cantaor.train import _epoch_batches
+
+    lengths = np.random.default_rng(1).integers(1, 400, 1000)
+    indices = np.arange(1000)
+    batches = _epoch_batches(
+        indices,
+        lengths,
+        batch_size=64,
+        rng=np.random.default_rng(0),
+        bucket_by_length=bucket_by_length,
+    )
+    assert sorted(np.concatenate(batches).tolist()) == indices.tolist()
+    assert all(len(batch) <= 64 for batch in batches)
+    padded = sum(len(batch) * lengths[batch].max() for batch in batches)
+    # bucketing pads far less than random batches (whose longest item is near the maximum)
+    if bucket_by_length:
+        assert padded < 0.7 * 1000 * 399
+    else:
+        assert padded > 0.9 * sum(len(batch) for batch in batches) * 380
+
+
+def test_unbucketed_training_also_learns(store):
+    result = _train(store, config=_config(epochs=3, bucket_by_length=False))
+    assert result.history["val_accuracy"].iloc[-1] > 0.6

@@ -11,6 +11,7 @@ The feature store may be a memory-mapped array larger than memory: only one
 batch of items is read and converted to float32 at a time.
 """
 
+import functools
 import hashlib
 import math
 import os
@@ -63,6 +64,11 @@ class TrainConfig:
         CPU threads for torch during training; None leaves the setting alone.
     mixed_precision : bool
         Use float16 autocast with gradient scaling; only applies on CUDA.
+    bucket_by_length : bool
+        Batch items of similar length together (each batch is cut to its
+        longest item, so this skips most of the padding). The model ignores
+        padding, so it changes which items share a batch, not what an item
+        contributes; False draws batches uniformly at random.
     """
 
     epochs: int = 20
@@ -73,6 +79,7 @@ class TrainConfig:
     device: str = "auto"
     threads: int | None = None
     mixed_precision: bool = True
+    bucket_by_length: bool = True
 
 
 @dataclass
@@ -215,32 +222,26 @@ def train_model(
                 "stopped_early": False,
             }
 
+        batches = functools.partial(_batches, features, lengths, labels, device=device)
         while state["epoch"] < config.epochs and not state["stopped_early"]:
             epoch = state["epoch"] + 1
             start = time.perf_counter()
             # Seeding the shuffle by (seed, epoch) lets a resumed run draw
             # the same orders without storing generator state.
-            order = np.random.default_rng([config.seed, epoch]).permutation(train_idx)
-            train_loss, train_accuracy = _train_epoch(
-                model,
-                optimizer,
-                scaler,
-                features,
+            order = _epoch_batches(
+                train_idx,
                 lengths,
-                labels,
-                order,
                 batch_size=config.batch_size,
-                device=device,
-                use_amp=use_amp,
+                rng=np.random.default_rng([config.seed, epoch]),
+                bucket_by_length=config.bucket_by_length,
+            )
+            train_loss, train_accuracy = _train_epoch(
+                model, optimizer, scaler, batches(order), device_type=device.type, use_amp=use_amp
             )
             val_loss, val_accuracy = _evaluate(
                 model,
-                features,
-                lengths,
-                labels,
-                val_idx,
-                batch_size=config.batch_size,
-                device=device,
+                batches(_length_sorted_batches(val_idx, lengths, config.batch_size)),
+                device_type=device.type,
                 use_amp=use_amp,
             )
             seconds = time.perf_counter() - start
@@ -367,15 +368,25 @@ def predict_proba(model, *, features, lengths, indices, batch_size: int = 64, de
     lengths = np.asarray(lengths)
     indices = np.asarray(indices, dtype=np.int64)
     rows = []
+    # Items of similar length share a batch (less padding); rows are put back in order below.
+    by_length = np.argsort(lengths[indices], kind="stable")
     with torch.no_grad():
-        for x, batch_lengths, _ in _batches(features, lengths, None, indices, batch_size, device):
+        for x, batch_lengths, _ in _batches(
+            features,
+            lengths,
+            None,
+            _length_sorted_batches(indices, lengths, batch_size),
+            device=device,
+        ):
             logits = model(x, batch_lengths)
             rows.append(torch.softmax(logits.double(), dim=1).cpu().numpy())
         if not rows:
             # No items: one dummy frame tells the number of classes.
             n_classes = model(torch.zeros(1, features.shape[1], 1, device=device)).shape[1]
             return np.zeros((0, n_classes))
-    return np.concatenate(rows)
+    proba = np.empty((indices.size, rows[0].shape[1]))
+    proba[by_length] = np.concatenate(rows)
+    return proba
 
 
 def save_model(path, *, model, model_name, model_options, n_classes, classes, extra) -> None:
@@ -457,48 +468,49 @@ def load_model(path):
     return model, metadata
 
 
-def _train_epoch(
-    model, optimizer, scaler, features, lengths, labels, order, *, batch_size, device, use_amp
-):
-    """One pass over ``order``; returns mean training loss and accuracy."""
+def _train_epoch(model, optimizer, scaler, batches, *, device_type, use_amp):
+    """One optimisation pass; returns mean training loss and accuracy."""
     model.train()
     total_loss = 0.0
     correct = 0
-    for x, batch_lengths, y in _batches(features, lengths, labels, order, batch_size, device):
+    count = 0
+    for x, lengths, y in batches:
         optimizer.zero_grad(set_to_none=True)
-        with torch.autocast(device_type=device.type, enabled=use_amp):
-            logits = model(x, batch_lengths)
+        with torch.autocast(device_type=device_type, enabled=use_amp):
+            logits = model(x, lengths)
             loss = F.cross_entropy(logits.float(), y)
         scaler.scale(loss).backward()
         scaler.step(optimizer)
         scaler.update()
         total_loss += loss.item() * len(y)
         correct += int((logits.argmax(dim=1) == y).sum())
-    return total_loss / len(order), correct / len(order)
+        count += len(y)
+    return total_loss / count, correct / count
 
 
-def _evaluate(model, features, lengths, labels, indices, *, batch_size, device, use_amp):
-    """Mean cross-entropy and accuracy of ``model`` in eval mode over ``indices``."""
+def _evaluate(model, batches, *, device_type, use_amp):
+    """Mean cross-entropy and accuracy of ``model`` in eval mode."""
     model.eval()
     total_loss = 0.0
     correct = 0
+    count = 0
     with torch.no_grad():
-        for x, batch_lengths, y in _batches(features, lengths, labels, indices, batch_size, device):
-            with torch.autocast(device_type=device.type, enabled=use_amp):
-                logits = model(x, batch_lengths).float()
+        for x, lengths, y in batches:
+            with torch.autocast(device_type=device_type, enabled=use_amp):
+                logits = model(x, lengths).float()
             total_loss += F.cross_entropy(logits, y, reduction="sum").item()
             correct += int((logits.argmax(dim=1) == y).sum())
-    return total_loss / len(indices), correct / len(indices)
+            count += len(y)
+    return total_loss / count, correct / count
 
 
-def _batches(features, lengths, labels, indices, batch_size, device):
-    """Yield ``(features, lengths, labels)`` tensors batch by batch.
+def _batches(features, lengths, labels, batch_indices, *, device):
+    """Yield ``(features, lengths, labels)`` tensors, one per array of ``batch_indices``.
 
     Features are cut to the batch's longest item and converted to float32
     one batch at a time; ``labels`` may be None (then so are the yielded ones).
     """
-    for start in range(0, len(indices), batch_size):
-        batch = indices[start : start + batch_size]
+    for batch in batch_indices:
         batch_lengths = lengths[batch].astype(np.int64)
         x = np.asarray(features[batch][:, :, : batch_lengths.max()], dtype=np.float32)
         y = (
@@ -507,6 +519,34 @@ def _batches(features, lengths, labels, indices, batch_size, device):
             else torch.as_tensor(labels[batch], dtype=torch.long, device=device)
         )
         yield torch.from_numpy(x).to(device), torch.from_numpy(batch_lengths), y
+
+
+def _chunks(indices, batch_size):
+    return [indices[start : start + batch_size] for start in range(0, len(indices), batch_size)]
+
+
+def _length_sorted_batches(indices, lengths, batch_size):
+    """Batches of ``indices`` in order of length (for evaluation, where order is free)."""
+    indices = np.asarray(indices, dtype=np.int64)
+    return _chunks(indices[np.argsort(lengths[indices], kind="stable")], batch_size)
+
+
+def _epoch_batches(indices, lengths, *, batch_size, rng, bucket_by_length, window=16):
+    """The batches of one training epoch.
+
+    Without bucketing, consecutive slices of a random permutation. With it, the
+    permutation is cut into windows of ``window`` batches, each window is
+    sorted by length and cut into batches, and the batches are shuffled: the
+    batches hold items of similar length yet differ from epoch to epoch.
+    """
+    order = rng.permutation(indices)
+    if not bucket_by_length:
+        return _chunks(order, batch_size)
+    batches = []
+    for start in range(0, len(order), batch_size * window):
+        chunk = order[start : start + batch_size * window]
+        batches.extend(_chunks(chunk[np.argsort(lengths[chunk], kind="stable")], batch_size))
+    return [batches[i] for i in rng.permutation(len(batches))]
 
 
 def _check_config(config: TrainConfig) -> None:
@@ -554,6 +594,7 @@ def _fingerprint(model_name, options, n_classes, config, train_idx, val_idx) -> 
         "learning_rate": config.learning_rate,
         "patience": config.patience,
         "seed": config.seed,
+        "bucket_by_length": config.bucket_by_length,
         "split_sha256": split.hexdigest(),
     }
 

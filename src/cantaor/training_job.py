@@ -71,6 +71,7 @@ def run_training(
     learning_rate: float,
     patience: int,
     seed: int,
+    bucket_by_length: bool = True,
     device: str = "auto",
     threads: int | None = None,
     log: Callable[[str], None] = print,
@@ -102,6 +103,7 @@ def run_training(
         seed=seed,
         device=device,
         threads=threads,
+        bucket_by_length=bucket_by_length,
     )
     settings = {
         "model": model_name,
@@ -136,7 +138,7 @@ def run_training(
             tmp,
             model=result.model,
             model_name=model_name,
-            model_options=model_options,
+            model_options=result.model_options,
             n_classes=len(classes),
             classes=classes,
             extra={

@@ -22,6 +22,7 @@ rule train:
         learning_rate=config["train"]["learning_rate"],
         patience=config["train"]["patience"],
         seed=config["train"]["seed"],
+        bucket_by_length=config["train"]["bucket_by_length"],
         device=config["train"]["device"],
     script:
         "../scripts/train.py"

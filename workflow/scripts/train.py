@@ -18,6 +18,7 @@ run_training(
     learning_rate=p.learning_rate,
     patience=p.patience,
     seed=p.seed,
+    bucket_by_length=p.bucket_by_length,
     device=p.device,
     threads=snakemake.threads,
     log=log,
