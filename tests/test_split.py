@@ -1,7 +1,10 @@
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from cantaor.split import split_items
+from cantaor.leakage import assign_groups
+from cantaor.split import kfold_items, split_items, split_with_report
 
 
 def _index(groups_per_singer, items_per_group=10):
@@ -56,3 +59,166 @@ def test_random_split_fractions():
 def test_unknown_strategy():
     with pytest.raises(ValueError, match="unknown split strategy"):
         split_items(_index({"A": ["a1"]}), strategy="album")
+
+
+# --- split groups, untestable singers, k-fold ---------------------------------
+
+
+def _overlap(a, b):
+    return a.recording == b.recording and a.start_s < b.end_s and b.start_s < a.end_s
+
+
+split_rows = st.lists(
+    st.tuples(
+        st.sampled_from(["A", "B", "C"]),
+        st.integers(0, 3),  # recording of the singer
+        st.integers(0, 9),  # content hash (shared across singers now and then)
+        st.integers(0, 10),  # start, in half seconds
+        st.integers(1, 4),  # length, in half seconds
+    ),
+    min_size=2,
+    max_size=30,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(split_rows, st.integers(0, 10), st.booleans())
+def test_split_on_split_groups_never_straddles_a_component(rows, seed, albums):
+    index = pd.DataFrame(
+        [
+            {
+                "item_id": f"{singer}_m{k}@{singer}{recording}/{k % 2}/{k}",
+                "singer": singer,
+                "recording": f"{singer}{recording}",
+                # optionally two recordings per album
+                "group": f"{singer}{recording // 2 if albums else recording}",
+                "motif_id": f"{singer}_m{k}",
+                "start_s": start / 2,
+                "end_s": (start + length) / 2,
+                "content_hash": f"h{content}",
+            }
+            for k, (singer, recording, content, start, length) in enumerate(rows)
+        ]
+    )
+    groups = assign_groups(index)
+    split, report = split_with_report(
+        index, groups=groups, test_fraction=0.3, validation_fraction=0.3, seed=seed
+    )
+    assert split["item_id"].tolist() == index["item_id"].tolist()
+    merged = index.assign(subset=split["subset"].to_numpy(), unit=groups.to_numpy())
+    assert merged.groupby("unit")["subset"].apply(lambda s: s.eq("test").nunique()).max() == 1
+    test = merged[merged["subset"] == "test"]
+    rest = merged[merged["subset"] != "test"]
+    assert set(test["recording"]).isdisjoint(rest["recording"])
+    assert set(test["group"]).isdisjoint(rest["group"])
+    assert set(test["content_hash"]).isdisjoint(rest["content_hash"])
+    assert not any(_overlap(a, b) for a in test.itertuples() for b in rest.itertuples())
+    # the validation subset shares no audio with train either
+    train = merged[merged["subset"] == "train"]
+    validation = merged[merged["subset"] == "validation"]
+    assert set(train["content_hash"]).isdisjoint(validation["content_hash"])
+    assert not any(_overlap(a, b) for a in train.itertuples() for b in validation.itertuples())
+    # every unit belongs to the singer with most items in it (ties: first name);
+    # a singer is tested, on its own units, exactly when it has two or more
+    home = (
+        merged.groupby(["unit", "singer"])
+        .size()
+        .rename("n")
+        .reset_index()
+        .sort_values(["unit", "n", "singer"], ascending=[True, False, True])
+        .drop_duplicates("unit")
+        .set_index("unit")["singer"]
+    )
+    units_per_singer = home.value_counts().to_dict()
+    assert {s: n for s, n in report["units_per_singer"].items() if n} == units_per_singer
+    untestable = {s for s in merged["singer"] if units_per_singer.get(s, 0) < 2}
+    assert report["untestable_singers"] == sorted(untestable)
+    tested_units = set(test["unit"])
+    for singer in set(merged["singer"]):
+        own = set(home.index[home == singer])
+        assert bool(own & tested_units) == (singer not in untestable)
+
+
+def test_singers_with_one_group_stay_in_training_or_are_excluded():
+    index = _index({"A": ["a1", "a2", "a3"], "C": ["c1"]})
+    split, report = split_with_report(index, seed=1)
+    assert split.equals(split_items(index, seed=1))
+    merged = index.merge(split)
+    assert report["untestable_singers"] == ["C"]
+    assert report["units_per_singer"] == {"A": 3, "C": 1}
+    assert set(merged.loc[merged["singer"] == "C", "subset"]) == {"train", "validation"}
+    assert report["test_items_per_singer"] == {"A": 10}
+    assert sum(report["items_per_subset"].values()) == len(index)
+    excluded, report = split_with_report(index, seed=1, untestable="exclude")
+    merged = index.merge(excluded)
+    assert set(merged.loc[merged["singer"] == "C", "subset"]) == {"excluded"}
+    assert report["items_per_subset"]["excluded"] == 10
+    # the other singers' subsets do not change
+    a_items = merged["singer"] == "A"
+    assert (
+        merged.loc[a_items, "subset"].tolist() == index.merge(split).loc[a_items, "subset"].tolist()
+    )
+    with pytest.raises(ValueError, match="unknown untestable policy"):
+        split_with_report(index, untestable="random")
+
+
+def test_split_units_come_from_groups_then_split_group_then_group():
+    index = _index({"A": ["a1", "a2", "a3", "a4"]})
+    # one split group per pair of albums: two units only
+    pairs = index["group"].map({"a1": "p", "a2": "p", "a3": "q", "a4": "q"})
+    by_column, report = split_with_report(index.assign(split_group=pairs), seed=0)
+    assert report["n_units"] == 2
+    merged = index.assign(subset=by_column["subset"], pair=pairs)
+    assert merged.groupby("pair")["subset"].apply(lambda s: s.eq("test").nunique()).max() == 1
+    by_argument, _ = split_with_report(
+        index.assign(split_group=index["group"]), groups=pairs, seed=0
+    )
+    assert by_argument.equals(by_column)
+    assert split_with_report(index, seed=0)[1]["n_units"] == 4
+    with pytest.raises(ValueError, match="unit for every item"):
+        split_with_report(index, groups=pairs.iloc[:5])
+
+
+def test_fallback_validation_keeps_overlapping_windows_together():
+    # two recordings; the training one holds overlapping 3 s windows of many phrases
+    rows = []
+    for recording in ("r1", "r2"):
+        for k in range(12):
+            rows.append(
+                {
+                    "item_id": f"segment:A_m{k}@{recording}/{k}/0",
+                    "singer": "A",
+                    "recording": recording,
+                    "group": recording,
+                    "start_s": 2.0 * k + (k >= 6) * 10,
+                    "end_s": 2.0 * k + (k >= 6) * 10 + 3.0,
+                    "content_hash": f"{recording}{k}",
+                }
+            )
+    index = pd.DataFrame(rows)
+    for seed in range(5):
+        merged = index.merge(split_with_report(index, groups=assign_groups(index), seed=seed)[0])
+        train = merged[merged["subset"] == "train"]
+        validation = merged[merged["subset"] == "validation"]
+        assert len(validation) == 6 and len(train) == 6
+        assert not any(_overlap(a, b) for a in train.itertuples() for b in validation.itertuples())
+
+
+def test_group_kfold_deals_whole_units_and_keeps_untestable_singers_in_training():
+    index = _index({"A": ["a1", "a2", "a3", "a4", "a5"], "B": ["b1", "b2"], "C": ["c1"]})
+    folds, report = kfold_items(index, n_folds=3, seed=2)
+    assert folds["item_id"].tolist() == index["item_id"].tolist()
+    merged = index.assign(fold=folds["fold"].to_numpy())
+    assert merged.groupby("group")["fold"].nunique().max() == 1
+    assert set(merged.loc[merged["singer"] == "C", "fold"]) == {-1}
+    assert report["untestable_singers"] == ["C"]
+    assert report["folds_per_singer"] == {"A": 3, "B": 2, "C": 0}
+    # A's five albums in three folds: sizes 2, 2, 1; B's two albums in two folds
+    assert sorted(merged[merged["singer"] == "A"].groupby("fold")["group"].nunique()) == [1, 2, 2]
+    for fold in range(3):
+        for singer in ("A", "B"):
+            own = merged[merged["singer"] == singer]
+            assert (own["fold"] != fold).any()
+    assert kfold_items(index, n_folds=3, seed=2)[0].equals(folds)
+    with pytest.raises(ValueError, match="n_folds"):
+        kfold_items(index, n_folds=1)

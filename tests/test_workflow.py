@@ -98,34 +98,37 @@ def test_every_output_exists_with_its_schema(finished_run):
         assert list(occurrences.columns) == list(OCCURRENCE_COLUMNS)
         assert set(occurrences["motif_id"]) == set(dictionary["motif_id"])
         assert (occurrences["end_s"] > occurrences["start_s"]).all()
-    index = pd.read_parquet(results / "features/motifs/logmel.index.parquet")
-    assert list(index.columns) == list(INDEX_COLUMNS)
-    store = np.load(results / "features/motifs/logmel.npy", mmap_mode="r")
-    assert store.shape == (len(index), 128, config["features"]["n_frames"])
     split = pd.read_parquet(results / "split/motifs.parquet")
     assert set(split["subset"]) == {"train", "validation", "test"}
-    merged = index.merge(split)
-    assert (
-        merged.groupby("group")["subset"]
-        .apply(lambda s: "test" in set(s) and len(set(s)) > 1)
-        .sum()
-        == 0
-    )
-    run = results / "models/motifs/logmel/residual_blstm"
-    history = pd.read_csv(run / "history.tsv", sep="\t")
-    assert len(history) == 2 and np.isfinite(history["val_loss"]).all()
-    predictions = pd.read_parquet(run / "predictions.parquet")
-    assert len(predictions) == (split["subset"] == "test").sum()
-    probabilities = predictions.filter(like="p:").to_numpy()
-    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
-    metrics = json.loads(
-        (results / "evaluation/motifs/logmel/residual_blstm/metrics.json").read_text()
-    )
-    assert 0.0 <= metrics["accuracy"] <= 1.0
-    assert metrics["n_items"] == len(predictions)
-    assert set(metrics["per_singer"]) <= set(sheet["singer"])
-    assert "| residual_blstm |" in (results / "report/results.md").read_text()
-    assert (results / "evaluation/motifs/logmel/residual_blstm/metrics.md").read_text().strip()
+    leakage = json.loads((results / "split/motifs.leakage.json").read_text())
+    assert leakage["strategy"] == "group" and leakage["n_items"] == len(split)
+    assert "| " in (results / "split/motifs.leakage.md").read_text()
+    bins = {"logmel": 128, "mfcc": 40, "spectrogram": 201}
+    for feature in config["features"]["kinds"]:
+        index = pd.read_parquet(results / f"features/motifs/{feature}.index.parquet")
+        assert list(index.columns) == list(INDEX_COLUMNS)
+        store = np.load(results / f"features/motifs/{feature}.npy", mmap_mode="r")
+        assert store.shape == (len(index), bins[feature], config["features"]["n_frames"])
+        merged = index.merge(split)
+        tested = set(merged.loc[merged["subset"] == "test", "group"])
+        assert not tested & set(merged.loc[merged["subset"] != "test", "group"])
+        run = results / f"models/motifs/{feature}/residual_blstm"
+        history = pd.read_csv(run / "history.tsv", sep="\t")
+        assert len(history) == 2 and np.isfinite(history["val_loss"]).all()
+        predictions = pd.read_parquet(run / "predictions.parquet")
+        assert len(predictions) == (split["subset"] == "test").sum()
+        probabilities = predictions.filter(like="p:").to_numpy()
+        np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+        evaluation = results / f"evaluation/motifs/{feature}/residual_blstm"
+        metrics = json.loads((evaluation / "metrics.json").read_text())
+        assert 0.0 <= metrics["accuracy"] <= 1.0
+        assert metrics["n_items"] == len(predictions)
+        assert set(metrics["per_singer"]) <= set(sheet["singer"])
+        assert (evaluation / "metrics.md").read_text().strip()
+        assert (
+            f"| motifs | {feature} | residual_blstm |"
+            in (results / "report/results.md").read_text()
+        )
     assert not list(results.rglob(".*.tmp")) and not list(results.rglob(".checkpoint-*"))
 
 
@@ -137,9 +140,9 @@ def test_editing_a_training_setting_reruns_only_training_and_evaluation(finished
     workdir, _ = finished_run
     write_config(workdir, train={"learning_rate": 0.002})
     assert planned_jobs(workdir) == {
-        "train": 1,
-        "predict": 1,
-        "evaluate": 1,
+        "train": 3,
+        "predict": 3,
+        "evaluate": 3,
         "results_table": 1,
         "all": 1,
     }

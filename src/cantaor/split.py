@@ -2,17 +2,36 @@
 
 Two strategies:
 
-- ``group`` (default, honest): whole groups (the sample sheet's ``group``
-  column: an album or session, by default the recording) go to one side, per
-  singer, so no test item shares a recording or its conditions with training.
-  The validation subset is carved from the training groups the same way when a
-  singer has groups to spare, and otherwise from whole training phrases.
+- ``group`` (default, honest): whole split units go to one side, per singer,
+  so no test item shares a unit with training. The units are, in order of
+  precedence: the ``groups`` argument (e.g. :func:`cantaor.leakage.assign_groups`:
+  connected components of items sharing a sample-sheet group, identical
+  content or overlapping audio), the index's ``split_group`` column, or the
+  sample sheet's ``group`` column (an album or session, by default the
+  recording). Every unit belongs to one singer, its *home* (the singer with
+  most items in it, ties to the first name), and is chosen among that singer's
+  units, so a unit holding items of several singers still lands whole on one
+  side. The validation subset is carved from the training units the same way
+  when a singer has units to spare, and otherwise from within the training
+  units: whole phrases (ids ``...@recording/phrase/position``), joined with
+  items of identical content or overlapping spans when the index has those
+  columns, so no audio straddles train and validation either.
+
+  A singer with fewer than two units cannot be tested on an unseen unit. It is
+  never given a random split instead: by default (``untestable="train"``) all
+  its units stay on the training side (train and validation), with
+  ``untestable="exclude"`` they are marked ``excluded``; either way the singer
+  is listed in the report of :func:`split_with_report`.
 - ``random``: the paper's protocol, a random split of items. Items from one
   recording, and overlapping items from one phrase, land on both sides, so its
   scores measure recording identity as much as singer identity
   (REFERENCE.md section 2); it is available for comparison only.
 
-Output schema: ``item_id`` (str), ``subset`` (str: train, validation, test).
+:func:`kfold_items` deals the same units into folds for group k-fold
+cross-validation.
+
+Output schema: ``item_id`` (str), ``subset`` (str: train, validation, test,
+and excluded only with ``untestable="exclude"``).
 """
 
 from __future__ import annotations
@@ -22,7 +41,11 @@ import math
 import numpy as np
 import pandas as pd
 
+from cantaor.leakage import SPLIT_GROUP, components
+
 STRATEGIES = ("group", "random")
+SUBSETS = ("train", "validation", "test", "excluded")
+UNTESTABLE = ("train", "exclude")
 
 
 def _take(groups: list[str], fraction: float, rng: np.random.Generator, *, keep: int) -> list[str]:
@@ -33,6 +56,36 @@ def _take(groups: list[str], fraction: float, rng: np.random.Generator, *, keep:
     return list(rng.choice(sorted(groups), size=n_take, replace=False))
 
 
+def split_units(index: pd.DataFrame, groups: pd.Series | None = None) -> pd.Series:
+    """The unit of every item: ``groups``, else column ``split_group``, else ``group``."""
+    if groups is not None:
+        units = groups.reindex(index.index)
+        if units.isna().any():
+            raise ValueError("groups must give a unit for every item of the index")
+    elif SPLIT_GROUP in index:
+        units = index[SPLIT_GROUP]
+    else:
+        units = index["group"]
+    return units.astype(str).rename("unit")
+
+
+def _home_units(index: pd.DataFrame, units: pd.Series) -> dict[str, list[str]]:
+    """Per singer (sorted), the sorted units whose home it is."""
+    counts = (
+        pd.DataFrame({"unit": units.to_numpy(), "singer": index["singer"].astype(str).to_numpy()})
+        .groupby(["unit", "singer"])
+        .size()
+        .rename("n")
+        .reset_index()
+        .sort_values(["unit", "n", "singer"], ascending=[True, False, True], kind="stable")
+        .drop_duplicates("unit")
+    )
+    home = {singer: [] for singer in sorted(index["singer"].astype(str).unique())}
+    for unit, singer in zip(counts["unit"], counts["singer"]):
+        home[singer].append(unit)
+    return {singer: sorted(found) for singer, found in home.items()}
+
+
 def split_items(
     index: pd.DataFrame,
     *,
@@ -40,52 +93,177 @@ def split_items(
     test_fraction: float = 0.2,
     validation_fraction: float = 0.2,
     seed: int = 0,
+    groups: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Assign every item to train, validation or test.
+
+    The subsets of :func:`split_with_report` (with untestable singers kept on
+    the training side), without the report.
+    """
+    split, _ = split_with_report(
+        index,
+        strategy=strategy,
+        test_fraction=test_fraction,
+        validation_fraction=validation_fraction,
+        seed=seed,
+        groups=groups,
+    )
+    return split
+
+
+def split_with_report(
+    index: pd.DataFrame,
+    *,
+    strategy: str = "group",
+    test_fraction: float = 0.2,
+    validation_fraction: float = 0.2,
+    seed: int = 0,
+    groups: pd.Series | None = None,
+    untestable: str = "train",
+) -> tuple[pd.DataFrame, dict]:
+    """Assign every item to a subset, and say which singers cannot be tested.
 
     Parameters
     ----------
     index : pd.DataFrame
-        A store index with ``item_id``, ``singer``, ``group``, ``recording`` and
-        ``motif_id``; for the fallback validation by phrase, an item's phrase is
-        read from its ``item_id`` (``motif@recording/phrase/position``).
+        A store index (or item table) with ``item_id``, ``singer`` and ``group``
+        (or ``split_group``); ``recording``, ``start_s``, ``end_s`` and
+        ``content_hash`` when present keep the fallback validation free of
+        shared audio.
     strategy : {"group", "random"}
     test_fraction, validation_fraction : float
-        Fractions of groups (``group``) or items (``random``); the validation
+        Fractions of units (``group``) or items (``random``); the validation
         fraction applies to what remains after the test subset.
     seed : int
+    groups : pd.Series, optional
+        Split unit per item, aligned with ``index`` (e.g.
+        :func:`cantaor.leakage.assign_groups`); overrides the columns.
+    untestable : {"train", "exclude"}
+        Where the items of singers with fewer than two units go.
 
     Returns
     -------
-    pd.DataFrame
+    split : pd.DataFrame
         ``item_id`` and ``subset``, in the index's order.
+    report : dict
+        JSON-ready: ``strategy``, ``untestable_policy``, ``n_units``,
+        ``units_per_singer`` (home units), ``untestable_singers`` (fewer than
+        two units: never in test), ``items_per_subset`` and
+        ``test_items_per_singer``.
     """
     if strategy not in STRATEGIES:
         raise ValueError(
             f"unknown split strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}"
         )
+    if untestable not in UNTESTABLE:
+        raise ValueError(
+            f"unknown untestable policy {untestable!r}; choose one of {', '.join(UNTESTABLE)}"
+        )
     rng = np.random.default_rng(seed)
     subset = pd.Series("train", index=index.index, dtype=object)
+    report: dict = {"strategy": strategy, "untestable_policy": untestable}
     if strategy == "random":
         order = rng.permutation(len(index))
         n_test = round(test_fraction * len(index))
         n_validation = round(validation_fraction * (len(index) - n_test))
         subset.iloc[order[:n_test]] = "test"
         subset.iloc[order[n_test : n_test + n_validation]] = "validation"
-        return pd.DataFrame({"item_id": index["item_id"], "subset": subset})
-    for _, items in index.groupby("singer", sort=True):
-        groups = sorted(items["group"].unique())
-        test_groups = _take(groups, test_fraction, rng, keep=1)
-        remaining = [group for group in groups if group not in test_groups]
-        validation_groups = _take(remaining, validation_fraction, rng, keep=1)
-        subset[items.index[items["group"].isin(test_groups)]] = "test"
-        if validation_groups:
-            subset[items.index[items["group"].isin(validation_groups)]] = "validation"
+        report.update(n_units=len(index), units_per_singer={}, untestable_singers=[])
+    else:
+        units = split_units(index, groups)
+        home = _home_units(index, units)
+        untestable_singers = []
+        for singer, singer_units in home.items():
+            if len(singer_units) < 2:
+                untestable_singers.append(singer)
+                if untestable == "exclude":
+                    subset[units.isin(singer_units).to_numpy()] = "excluded"
+                    continue
+            test_units = _take(singer_units, test_fraction, rng, keep=1)
+            remaining = [unit for unit in singer_units if unit not in test_units]
+            validation_units = _take(remaining, validation_fraction, rng, keep=1)
+            subset[units.isin(test_units).to_numpy()] = "test"
+            if validation_units:
+                subset[units.isin(validation_units).to_numpy()] = "validation"
+                continue
+            # One training unit: hold out whole phrases (and whatever shares
+            # audio with them), so no audio straddles train and validation.
+            train_items = index[units.isin(remaining).to_numpy()]
+            if train_items.empty:
+                continue
+            parts = components(train_items, link=("content", "overlap"), phrase=True)
+            held = _take(sorted(parts.unique()), validation_fraction, rng, keep=1)
+            subset[parts.index[parts.isin(held)]] = "validation"
+        report.update(
+            n_units=int(units.nunique()),
+            units_per_singer={singer: len(found) for singer, found in home.items()},
+            untestable_singers=untestable_singers,
+        )
+    split = pd.DataFrame({"item_id": index["item_id"], "subset": subset})
+    report["items_per_subset"] = {
+        name: int((subset == name).sum()) for name in SUBSETS if (subset == name).any()
+    }
+    test_singers = index.loc[(subset == "test").to_numpy(), "singer"].astype(str)
+    report["test_items_per_singer"] = {
+        str(singer): int(n) for singer, n in test_singers.value_counts().sort_index().items()
+    }
+    return split, report
+
+
+def kfold_items(
+    index: pd.DataFrame,
+    *,
+    n_folds: int = 5,
+    seed: int = 0,
+    groups: pd.Series | None = None,
+) -> tuple[pd.DataFrame, dict]:
+    """Group k-fold: deal every singer's units into ``n_folds`` test folds.
+
+    Units are taken as in :func:`split_with_report`. Each singer's units,
+    shuffled by ``seed`` and then taken largest first, go one by one to the
+    fold holding fewest of that singer's items (ties: fewest items overall,
+    then the lowest fold). A singer with at least two units is thus tested in
+    ``min(n_units, n_folds)`` folds and always keeps a unit in training; a
+    singer with fewer than two units gets fold -1 (training in every fold) and
+    is listed as untestable. Validation subsets are left to the caller.
+
+    Returns
+    -------
+    folds : pd.DataFrame
+        ``item_id`` and ``fold`` (int64, -1 for never tested), in the index's order.
+    report : dict
+        ``n_folds``, ``untestable_singers``, ``items_per_fold`` and
+        ``folds_per_singer`` (folds in which the singer is tested).
+    """
+    if n_folds < 2:
+        raise ValueError("n_folds must be at least 2")
+    rng = np.random.default_rng(seed)
+    units = split_units(index, groups)
+    sizes = units.value_counts()
+    fold_of: dict[str, int] = {}
+    totals = np.zeros(n_folds, dtype=np.int64)
+    untestable = []
+    folds_per_singer = {}
+    for singer, singer_units in _home_units(index, units).items():
+        if len(singer_units) < 2:
+            untestable.append(singer)
+            fold_of.update(dict.fromkeys(singer_units, -1))
+            folds_per_singer[singer] = 0
             continue
-        # One training group only: hold out whole phrases, so overlapping
-        # occurrences of one phrase never straddle train and validation.
-        train_items = items[~items["group"].isin(test_groups)]
-        phrases = train_items["item_id"].str.split("@", n=1).str[1].str.rsplit("/", n=1).str[0]
-        held = _take(sorted(phrases.unique()), validation_fraction, rng, keep=1)
-        subset[train_items.index[phrases.isin(held)]] = "validation"
-    return pd.DataFrame({"item_id": index["item_id"], "subset": subset})
+        shuffled = [singer_units[k] for k in rng.permutation(len(singer_units))]
+        shuffled.sort(key=lambda unit: -int(sizes[unit]))
+        mine = np.zeros(n_folds, dtype=np.int64)
+        for unit in shuffled:
+            fold = min(range(n_folds), key=lambda f: (mine[f], totals[f], f))
+            fold_of[unit] = fold
+            mine[fold] += sizes[unit]
+            totals[fold] += sizes[unit]
+        folds_per_singer[singer] = int((mine > 0).sum())
+    fold = units.map(fold_of).astype("int64")
+    report = {
+        "n_folds": n_folds,
+        "untestable_singers": untestable,
+        "items_per_fold": {int(f): int(n) for f, n in fold.value_counts().sort_index().items()},
+        "folds_per_singer": folds_per_singer,
+    }
+    return pd.DataFrame({"item_id": index["item_id"], "fold": fold.to_numpy()}), report

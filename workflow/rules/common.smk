@@ -93,6 +93,12 @@ def get_groups():
     return {recording: samples.loc[recording, "group"] for recording in RECORDINGS}
 
 
+def get_split_index(wildcards):
+    # Content hashes are taken at the feature sample rate, the same for every feature.
+    feature = config["features"]["kinds"][0]
+    return f"results/features/{wildcards.dataset}/{feature}.index.parquet"
+
+
 def get_train_gpus():
     return 1 if config["train"]["gpu"] else 0
 
@@ -120,6 +126,7 @@ def get_run_metrics(wildcards=None):
 
 def get_final_output():
     outputs = ["results/report/results.md"]
+    outputs += expand("results/split/{dataset}.leakage.md", dataset=config["datasets"])
     outputs += [
         "results/evaluation/{dataset}/{feature}/{model}/metrics.md".format(**run)
         for run in get_runs()

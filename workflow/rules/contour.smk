@@ -5,6 +5,8 @@ rule contour_clusters:
         clusters="results/contour/clusters.json",
     log:
         "results/logs/contour_clusters.log",
+    benchmark:
+        "results/benchmarks/contour_clusters.tsv"
     conda:
         "../../envs/motifs.yaml"
     params:
@@ -23,6 +25,8 @@ rule contour:
         contour="results/contour/{recording}.parquet",
     log:
         "results/logs/contour/{recording}.log",
+    benchmark:
+        "results/benchmarks/contour/{recording}.tsv"
     conda:
         "../../envs/motifs.yaml"
     params:

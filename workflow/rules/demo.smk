@@ -5,6 +5,8 @@ rule demo_recording:
         motifs="results/demo/truth/{recording}.motifs.parquet",
     log:
         "results/logs/demo_recording/{recording}.log",
+    benchmark:
+        "results/benchmarks/demo_recording/{recording}.tsv"
     conda:
         "../../envs/audio.yaml"
     params:
@@ -21,6 +23,8 @@ rule demo_sample_sheet:
         sheet="results/demo/recordings.tsv",
     log:
         "results/logs/demo_sample_sheet.log",
+    benchmark:
+        "results/benchmarks/demo_sample_sheet.tsv"
     conda:
         "../../envs/motifs.yaml"
     params:

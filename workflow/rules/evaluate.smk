@@ -10,6 +10,8 @@ rule evaluate:
         ),
     log:
         "results/logs/evaluate/{dataset}.{feature}.{model}.log",
+    benchmark:
+        "results/benchmarks/evaluate/{dataset}.{feature}.{model}.tsv"
     conda:
         "../../envs/learn.yaml"
     params:
@@ -29,6 +31,8 @@ rule results_table:
         ),
     log:
         "results/logs/results_table.log",
+    benchmark:
+        "results/benchmarks/results_table.tsv"
     conda:
         "../../envs/learn.yaml"
     params:

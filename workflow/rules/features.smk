@@ -7,11 +7,17 @@ rule dataset_items:
         item_table="results/features/{dataset}/items.parquet",
     log:
         "results/logs/items/{dataset}.log",
+    benchmark:
+        "results/benchmarks/items/{dataset}.tsv"
     conda:
         "../../envs/motifs.yaml"
     params:
         groups=get_groups(),
+        audio_paths=get_audio_paths(),
         min_duration_s=config["features"]["min_duration_s"],
+        seed=config["dataset_options"]["seed"],
+        segment_s=config["dataset_options"]["segment_s"],
+        avoid_motifs=config["dataset_options"]["avoid_motifs"],
     script:
         "../scripts/items.py"
 
@@ -25,6 +31,8 @@ rule feature_store:
         index="results/features/{dataset}/{feature}.index.parquet",
     log:
         "results/logs/feature_store/{dataset}.{feature}.log",
+    benchmark:
+        "results/benchmarks/feature_store/{dataset}.{feature}.tsv"
     conda:
         "../../envs/audio.yaml"
     params:
@@ -34,6 +42,9 @@ rule feature_store:
         hop_s=config["features"]["hop_s"],
         n_fft=config["features"]["n_fft"],
         n_mels=config["features"]["n_mels"],
+        n_mfcc=config["features"]["n_mfcc"],
+        spectrogram_n_fft=config["features"]["spectrogram_n_fft"],
+        pad_bins_to=config["features"]["pad_bins_to"],
         n_frames=config["features"]["n_frames"],
         dtype=config["features"]["dtype"],
     script:
@@ -42,11 +53,19 @@ rule feature_store:
 
 rule split:
     input:
-        item_table="results/features/{dataset}/items.parquet",
+        index=get_split_index,
     output:
         split="results/split/{dataset}.parquet",
+        leakage="results/split/{dataset}.leakage.json",
+        leakage_md=report(
+            "results/split/{dataset}.leakage.md",
+            caption="../report/leakage.rst",
+            category="Leakage",
+        ),
     log:
         "results/logs/split/{dataset}.log",
+    benchmark:
+        "results/benchmarks/split/{dataset}.tsv"
     conda:
         "../../envs/motifs.yaml"
     params:
@@ -54,5 +73,8 @@ rule split:
         test_fraction=config["split"]["test_fraction"],
         validation_fraction=config["split"]["validation_fraction"],
         seed=config["split"]["seed"],
+        groups=config["split"]["groups"],
+        untestable=config["split"]["untestable"],
+        deduplicate=config["split"]["deduplicate"],
     script:
         "../scripts/split.py"

@@ -6,6 +6,8 @@ rule motifs:
         occurrences="results/motifs/{singer}.occurrences.parquet",
     log:
         "results/logs/motifs/{singer}.log",
+    benchmark:
+        "results/benchmarks/motifs/{singer}.tsv"
     conda:
         "../../envs/motifs.yaml"
     params:

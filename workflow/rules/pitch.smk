@@ -5,6 +5,8 @@ rule f0:
         f0="results/f0/{recording}.parquet",
     log:
         "results/logs/f0/{recording}.log",
+    benchmark:
+        "results/benchmarks/f0/{recording}.tsv"
     conda:
         "../../envs/audio.yaml"
     params:

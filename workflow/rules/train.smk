@@ -8,6 +8,8 @@ rule train:
         history="results/models/{dataset}/{feature}/{model}/history.tsv",
     log:
         "results/logs/train/{dataset}.{feature}.{model}.log",
+    benchmark:
+        "results/benchmarks/train/{dataset}.{feature}.{model}.tsv"
     conda:
         "../../envs/learn.yaml"
     threads: 2
@@ -38,6 +40,8 @@ rule predict:
         predictions="results/models/{dataset}/{feature}/{model}/predictions.parquet",
     log:
         "results/logs/predict/{dataset}.{feature}.{model}.log",
+    benchmark:
+        "results/benchmarks/predict/{dataset}.{feature}.{model}.tsv"
     conda:
         "../../envs/learn.yaml"
     threads: 2

@@ -8,7 +8,7 @@ from cantaor.logs import line_logger
 log = line_logger(snakemake.log[0], capture_stderr=True)
 p = snakemake.params
 items = pd.read_parquet(snakemake.input.item_table)
-log(f"{len(items)} items, {p.n_mels} x {p.n_frames} {p.dtype}")
+log(f"{len(items)} items, {snakemake.wildcards.feature}, {p.n_frames} frames, {p.dtype}")
 build_store(
     items,
     p.audio_paths,
@@ -20,6 +20,10 @@ build_store(
     hop_s=p.hop_s,
     n_fft=p.n_fft,
     n_mels=p.n_mels,
+    kind=snakemake.wildcards.feature,
+    n_mfcc=p.n_mfcc,
+    spectrogram_n_fft=p.spectrogram_n_fft,
+    pad_bins_to=p.pad_bins_to,
     dtype=p.dtype,
     log=log,
 )

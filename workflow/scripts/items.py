@@ -1,8 +1,9 @@
 """Snakemake glue: the items of one dataset."""
 
 import pandas as pd
+import soundfile
 
-from cantaor.datasets import motif_items
+from cantaor.datasets import build_items
 from cantaor.io import write_parquet
 from cantaor.logs import line_logger
 
@@ -11,8 +12,20 @@ p = snakemake.params
 occurrences = pd.concat(
     [pd.read_parquet(path) for path in snakemake.input.occurrences], ignore_index=True
 )
-items = motif_items(occurrences, p.groups, min_duration_s=p.min_duration_s)
+durations = {recording: soundfile.info(path).duration for recording, path in p.audio_paths.items()}
+items = build_items(
+    snakemake.wildcards.dataset,
+    occurrences,
+    p.groups,
+    recording_durations=durations,
+    seed=p.seed,
+    segment_s=p.segment_s,
+    avoid_motifs=p.avoid_motifs,
+    min_duration_s=p.min_duration_s,
+)
+for recording, missing in items.attrs.get("shortfall", {}).items():
+    log(f"{recording}: {missing} random spans found no room outside the motifs and were left out")
 write_parquet(items, snakemake.output.item_table)
-log(f"{len(occurrences)} occurrences, {len(items)} items of at least {p.min_duration_s} s")
+log(f"{len(occurrences)} occurrences, {len(items)} {snakemake.wildcards.dataset} items")
 for singer, count in items.groupby("singer").size().items():
     log(f"  {singer}: {count} items")
