@@ -86,6 +86,13 @@ def test_every_output_exists_with_its_schema(finished_run):
         contour = pd.read_parquet(results / f"contour/{recording}.parquet")
         assert list(contour.columns) == list(SYMBOL_COLUMNS)
         assert len(contour) > 5 and set(contour["symbol"].str[0]) <= {"+", "-"}
+    for singer in sheet["singer"].unique():
+        first = sorted(sheet.loc[sheet["singer"] == singer, "recording_id"])[0]
+        for suffix in ("png", "svg"):
+            assert (results / f"figures/contour_{first}.{suffix}").stat().st_size > 1000
+    recovery = json.loads((results / "recovery/motifs.json").read_text())
+    assert recovery["truth_occurrences"] > 0 and recovery["found_occurrences"] > 0
+    assert 0 <= recovery["recall"] <= 1
     clusters = json.loads((results / "contour/clusters.json").read_text())
     assert len(clusters["centers_cents"]) == config["contour"]["k"]
     assert clusters["centers_cents"] == sorted(clusters["centers_cents"])

@@ -17,11 +17,36 @@ Symbol table schema (one row per symbol, see :data:`SYMBOL_COLUMNS`):
 (str), ``step_cents`` (float64, signed), ``from_cluster`` / ``to_cluster``
 (int64), ``start_s`` (float64, start of the first of the two segments) and
 ``end_s`` (float64, end of the second segment).
+
+Two ways to draw the line segments (``contour.method`` in the workflow):
+
+``kmeans`` (the paper)
+    :func:`fit_clusters` over the corpus, then :func:`contour_symbols`: a
+    segment is a run of frames nearest one cluster centre, and its pitch is
+    that centre. :func:`choose_k` picks the number of clusters by a stated
+    criterion when it is not given.
+``bands`` (the authors' released code)
+    :func:`band_segments` / :func:`contour_symbols_bands`: within a phrase a
+    segment grows while the spread (max - min) of its cents values stays within
+    ``band_cents`` (60 by default); its pitch is the midpoint of that range,
+    rounded to a whole cent. No corpus-wide fit is needed. Unlike the released
+    code this skips NaN frames instead of failing on them, uses the paper's
+    sign (+ ascending) and never emits a zero step: neighbouring segments whose
+    rounded pitches are equal are merged into one. ``from_cluster`` and
+    ``to_cluster`` are -1 in this method's symbol tables.
+
+Both methods also give the segments themselves (:func:`contour_segments`,
+schema :data:`SEGMENT_COLUMNS`), from which the symbols are derived by
+:func:`symbols_from_segments`: ``phrase``, ``segment`` (int64, index within the
+phrase), ``first_frame`` / ``last_frame`` (int64, indices into the recording's
+frame arrays, inclusive), ``start_s`` / ``end_s`` (float64, first frame's time
+to last frame's time plus one hop), ``pitch_cents`` (float64, cluster centre or
+band pitch) and ``cluster`` (int64, -1 for bands).
 """
 
 from __future__ import annotations
 
-import itertools
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -38,6 +63,24 @@ SYMBOL_COLUMNS = (
     "start_s",
     "end_s",
 )
+
+SEGMENT_COLUMNS = (
+    "phrase",
+    "segment",
+    "first_frame",
+    "last_frame",
+    "start_s",
+    "end_s",
+    "pitch_cents",
+    "cluster",
+)
+
+METHODS = ("kmeans", "bands")
+CRITERIA = ("bic", "silhouette")
+
+#: Floor on the pooled variance in :func:`choose_k`'s BIC, in cents squared, so
+#: that a clustering with no spread (repeated identical values) stays finite.
+MIN_VARIANCE_CENTS2 = 1e-6
 
 
 def segment_phrases(
@@ -178,6 +221,249 @@ def line_segments(
     return [(start, end, cluster) for start, end, cluster in runs]
 
 
+def band_segments(cents: np.ndarray, *, band_cents: float = 60.0) -> list[tuple[int, int, float]]:
+    """Greedy band segmentation of one phrase (the authors' released method, NaN-safe).
+
+    Walking forward, a segment grows while the spread of its values, max - min,
+    stays within ``band_cents``; the first value that would widen it beyond
+    that starts the next segment. A segment's pitch is the midpoint of its
+    range, ``(max + min) / 2``, rounded to a whole cent (halves upwards).
+
+    NaN values neither grow nor break a segment: they are skipped, so a
+    segment's first and last frames are always finite, and NaN frames between
+    them lie inside its span.
+
+    Parameters
+    ----------
+    cents : np.ndarray, shape (n,)
+        Pitch of one phrase in cents, NaN where unvoiced.
+    band_cents : float
+        Largest spread of values within one segment, in cents (>= 0).
+
+    Returns
+    -------
+    list of (first, last, pitch_cents)
+        Inclusive index ranges into ``cents``, in order, covering every finite
+        value exactly once; neighbouring pitches may be equal (the symbol
+        functions merge those). Empty when no value is finite.
+    """
+    if not band_cents >= 0:
+        raise ValueError(f"band_cents must be >= 0, got {band_cents}")
+    cents = np.asarray(cents, dtype=np.float64)
+    finite = np.flatnonzero(np.isfinite(cents))
+    if finite.size == 0:
+        return []
+    values = cents[finite].tolist()
+    segments: list[tuple[int, int, float]] = []
+    start = 0
+    low = high = values[0]
+    for i in range(1, len(values)):
+        value = values[i]
+        new_low = value if value < low else low
+        new_high = value if value > high else high
+        if new_high - new_low > band_cents:
+            segments.append((int(finite[start]), int(finite[i - 1]), _rounded_midpoint(low, high)))
+            start = i
+            low = high = value
+        else:
+            low, high = new_low, new_high
+    segments.append((int(finite[start]), int(finite[-1]), _rounded_midpoint(low, high)))
+    return segments
+
+
+def _rounded_midpoint(low: float, high: float) -> float:
+    return float(math.floor((low + high) / 2.0 + 0.5))
+
+
+def _merge_equal_pitches(segments: list[list]) -> list[list]:
+    """Merge neighbouring [first, last, pitch] segments whose pitches are equal."""
+    merged: list[list] = []
+    for segment in segments:
+        if merged and merged[-1][2] == segment[2]:
+            merged[-1][1] = segment[1]
+        else:
+            merged.append(list(segment))
+    return merged
+
+
+def _band_runs(cents: np.ndarray, *, band_cents: float, min_frames: int) -> list[list]:
+    """Band segments of one phrase with equal neighbours merged and short ones dropped.
+
+    A segment shorter than ``min_frames`` is dropped rather than absorbed (an
+    absorbed segment would break its neighbour's band); dropping can leave two
+    equal pitches side by side, which are merged again. A merged segment's span
+    can hold the frames of a dropped one, which are then not held to the band.
+    """
+    runs = _merge_equal_pitches([list(s) for s in band_segments(cents, band_cents=band_cents)])
+    if min_frames > 1:
+        runs = _merge_equal_pitches([r for r in runs if r[1] - r[0] + 1 >= min_frames])
+    return runs
+
+
+def _hop_s(time_s: np.ndarray) -> float:
+    return float(np.median(np.diff(time_s))) if time_s.size > 1 else 0.01
+
+
+def contour_segments(
+    time_s: np.ndarray,
+    pitch_cents: np.ndarray,
+    phrase: np.ndarray,
+    *,
+    method: str = "kmeans",
+    centers_cents: np.ndarray | None = None,
+    band_cents: float = 60.0,
+    smooth_s: float,
+    min_segment_s: float,
+) -> pd.DataFrame:
+    """Line segments of every phrase of one recording, by either method.
+
+    Parameters
+    ----------
+    time_s, pitch_cents, phrase : np.ndarray, shape (n_frames,)
+        Frame times (s), pitch in cents (NaN unvoiced) and phrase index per frame
+        (-1 outside phrases), as :func:`segment_phrases` gives.
+    method : {"kmeans", "bands"}
+        ``kmeans``: runs of the nearest of ``centers_cents`` (segments shorter
+        than ``min_segment_s`` are absorbed into the neighbour with the nearer
+        centre). ``bands``: :func:`band_segments` with ``band_cents``, equal
+        neighbours merged, segments shorter than ``min_segment_s`` dropped.
+    centers_cents : np.ndarray, optional
+        Sorted k-means centres (:func:`fit_clusters`); required for ``kmeans``.
+    band_cents : float
+        Band width for ``bands``.
+    smooth_s : float
+        Width in seconds of a running median over each phrase's voiced frames
+        before segmentation; 0 disables it.
+    min_segment_s : float
+        Shortest segment kept, in seconds (0: all).
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns :data:`SEGMENT_COLUMNS`, ordered by phrase and segment. Only
+        voiced (finite) frames are segmented; a segment's span runs from its
+        first frame's time to its last frame's time plus one hop.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown contour method {method!r}; choose one of {', '.join(METHODS)}")
+    if method == "kmeans" and centers_cents is None:
+        raise ValueError("contour method 'kmeans' needs centers_cents")
+    time_s = np.asarray(time_s, dtype=np.float64)
+    pitch_cents = np.asarray(pitch_cents, dtype=np.float64)
+    phrase = np.asarray(phrase, dtype=np.int64)
+    hop_s = _hop_s(time_s)
+    smooth_frames = max(1, round(smooth_s / hop_s))
+    min_frames = max(1, round(min_segment_s / hop_s))
+    rows: list[tuple] = []
+    for phrase_index in np.unique(phrase[phrase >= 0]):
+        frames = np.flatnonzero((phrase == phrase_index) & np.isfinite(pitch_cents))
+        if frames.size == 0:
+            continue
+        cents = pitch_cents[frames]
+        if smooth_frames > 1:
+            cents = median_filter(cents, size=smooth_frames, mode="nearest")
+        if method == "kmeans":
+            centers = np.asarray(centers_cents, dtype=np.float64)
+            runs = [
+                (first, last, float(centers[cluster]), cluster)
+                for first, last, cluster in line_segments(
+                    assign_clusters(cents, centers), centers, min_frames=min_frames
+                )
+            ]
+        else:
+            runs = [
+                (first, last, pitch, -1)
+                for first, last, pitch in _band_runs(
+                    cents, band_cents=band_cents, min_frames=min_frames
+                )
+            ]
+        for segment, (first, last, pitch, cluster) in enumerate(runs):
+            rows.append(
+                (
+                    int(phrase_index),
+                    segment,
+                    int(frames[first]),
+                    int(frames[last]),
+                    float(time_s[frames[first]]),
+                    float(time_s[frames[last]] + hop_s),
+                    pitch,
+                    int(cluster),
+                )
+            )
+    table = pd.DataFrame(rows, columns=list(SEGMENT_COLUMNS))
+    return table.astype(
+        {
+            "phrase": "int64",
+            "segment": "int64",
+            "first_frame": "int64",
+            "last_frame": "int64",
+            "start_s": "float64",
+            "end_s": "float64",
+            "pitch_cents": "float64",
+            "cluster": "int64",
+        }
+    )
+
+
+def symbols_from_segments(
+    segments: pd.DataFrame, *, thresholds_cents: Sequence[float] = (70.0, 112.0)
+) -> pd.DataFrame:
+    """Signed interval symbols between consecutive segments of each phrase.
+
+    Parameters
+    ----------
+    segments : pd.DataFrame
+        Columns :data:`SEGMENT_COLUMNS` (:func:`contour_segments`).
+    thresholds_cents : sequence of float
+        Interval class boundaries in cents (:func:`interval_class`).
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns :data:`SYMBOL_COLUMNS`, ordered by phrase and position. The
+        step is the later segment's pitch minus the earlier one's; its sign is
+        ``+`` when ascending and ``-`` otherwise (neither method gives a zero
+        step between neighbouring segments).
+    """
+    rows: list[tuple] = []
+    ordered = segments.sort_values(["phrase", "segment"])
+    for phrase_index, group in ordered.groupby("phrase", sort=True):
+        pitch = group["pitch_cents"].to_numpy(dtype=np.float64)
+        if pitch.size < 2:
+            continue
+        steps = np.diff(pitch)
+        classes = interval_class(steps, thresholds_cents)
+        cluster = group["cluster"].to_numpy()
+        start_s = group["start_s"].to_numpy()
+        end_s = group["end_s"].to_numpy()
+        for position, (step, magnitude) in enumerate(zip(steps.tolist(), classes.tolist())):
+            rows.append(
+                (
+                    int(phrase_index),
+                    position,
+                    f"{'+' if step > 0 else '-'}{magnitude}",
+                    step,
+                    int(cluster[position]),
+                    int(cluster[position + 1]),
+                    float(start_s[position]),
+                    float(end_s[position + 1]),
+                )
+            )
+    table = pd.DataFrame(rows, columns=list(SYMBOL_COLUMNS))
+    return table.astype(
+        {
+            "phrase": "int64",
+            "position": "int64",
+            "symbol": "str",
+            "step_cents": "float64",
+            "from_cluster": "int64",
+            "to_cluster": "int64",
+            "start_s": "float64",
+            "end_s": "float64",
+        }
+    )
+
+
 def contour_symbols(
     time_s: np.ndarray,
     pitch_cents: np.ndarray,
@@ -188,7 +474,7 @@ def contour_symbols(
     min_segment_s: float = 0.05,
     thresholds_cents: Sequence[float] = (70.0, 112.0),
 ) -> pd.DataFrame:
-    """Signed contour symbols of every phrase of one recording.
+    """Signed contour symbols of every phrase of one recording (k-means method).
 
     Parameters
     ----------
@@ -211,49 +497,198 @@ def contour_symbols(
     pd.DataFrame
         Columns :data:`SYMBOL_COLUMNS`, ordered by phrase and position.
     """
-    time_s = np.asarray(time_s, dtype=np.float64)
-    pitch_cents = np.asarray(pitch_cents, dtype=np.float64)
-    phrase = np.asarray(phrase, dtype=np.int64)
-    hop_s = float(np.median(np.diff(time_s))) if time_s.size > 1 else 0.01
-    smooth_frames = max(1, round(smooth_s / hop_s))
-    min_frames = max(1, round(min_segment_s / hop_s))
-    rows: list[dict] = []
-    for phrase_index in np.unique(phrase[phrase >= 0]):
-        frames = np.flatnonzero((phrase == phrase_index) & np.isfinite(pitch_cents))
-        cents = pitch_cents[frames]
-        if smooth_frames > 1:
-            cents = median_filter(cents, size=smooth_frames, mode="nearest")
-        segments = line_segments(
-            assign_clusters(cents, centers_cents), centers_cents, min_frames=min_frames
-        )
-        for position, (previous, current) in enumerate(itertools.pairwise(segments)):
-            step = float(centers_cents[current[2]] - centers_cents[previous[2]])
-            magnitude = int(interval_class(np.array([step]), thresholds_cents)[0])
-            rows.append(
-                {
-                    "phrase": int(phrase_index),
-                    "position": position,
-                    "symbol": f"{'+' if step > 0 else '-'}{magnitude}",
-                    "step_cents": step,
-                    "from_cluster": previous[2],
-                    "to_cluster": current[2],
-                    "start_s": float(time_s[frames[previous[0]]]),
-                    "end_s": float(time_s[frames[current[1]]] + hop_s),
-                }
-            )
-    table = pd.DataFrame(rows, columns=list(SYMBOL_COLUMNS))
-    return table.astype(
-        {
-            "phrase": "int64",
-            "position": "int64",
-            "symbol": "str",
-            "step_cents": "float64",
-            "from_cluster": "int64",
-            "to_cluster": "int64",
-            "start_s": "float64",
-            "end_s": "float64",
-        }
+    segments = contour_segments(
+        time_s,
+        pitch_cents,
+        phrase,
+        method="kmeans",
+        centers_cents=centers_cents,
+        smooth_s=smooth_s,
+        min_segment_s=min_segment_s,
     )
+    return symbols_from_segments(segments, thresholds_cents=thresholds_cents)
+
+
+def contour_symbols_bands(
+    time_s: np.ndarray,
+    pitch_cents: np.ndarray,
+    phrase: np.ndarray,
+    *,
+    band_cents: float = 60.0,
+    smooth_s: float = 0.0,
+    min_segment_s: float = 0.0,
+    thresholds_cents: Sequence[float] = (70.0, 112.0),
+) -> pd.DataFrame:
+    """Signed contour symbols of every phrase of one recording (band method).
+
+    Parameters
+    ----------
+    time_s, pitch_cents, phrase : np.ndarray, shape (n_frames,)
+        As for :func:`contour_symbols`; NaN frames inside a phrase are skipped.
+    band_cents : float
+        Largest spread of one segment's values (:func:`band_segments`).
+    smooth_s : float
+        Running median width in seconds before segmentation (0, the default
+        and the authors' choice, disables it).
+    min_segment_s : float
+        Segments shorter than this are dropped (0, the default, keeps all).
+    thresholds_cents : sequence of float
+        Interval class boundaries in cents.
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns :data:`SYMBOL_COLUMNS`, ordered by phrase and position;
+        ``from_cluster`` and ``to_cluster`` are -1. Neighbouring segments with
+        equal rounded pitches are merged first, so no step is zero.
+    """
+    segments = contour_segments(
+        time_s,
+        pitch_cents,
+        phrase,
+        method="bands",
+        band_cents=band_cents,
+        smooth_s=smooth_s,
+        min_segment_s=min_segment_s,
+    )
+    return symbols_from_segments(segments, thresholds_cents=thresholds_cents)
+
+
+def choose_k(
+    pitch_cents: np.ndarray,
+    *,
+    k_min: int = 2,
+    k_max: int = 40,
+    criterion: str = "bic",
+    seed: int = 0,
+    max_points: int = 50_000,
+) -> tuple[int, pd.DataFrame]:
+    """Pick the number of contour clusters by a stated criterion.
+
+    Every k in ``k_min..k_max`` is fitted with :func:`fit_clusters` (same seed)
+    on the same values: all finite values, or a subsample of ``max_points`` of
+    them drawn with ``numpy.random.default_rng(seed)``. Each fit's labels are
+    the nearest centres (:func:`assign_clusters`); with n values, cluster sizes
+    n_j and within-cluster sum of squares W:
+
+    ``bic`` (lower is better)
+        The fit read as a 1-D Gaussian mixture with hard assignments, one
+        shared variance and free weights (the X-means BIC)::
+
+            var  = max(W / (n - k), MIN_VARIANCE_CENTS2)
+            logL = sum_j n_j ln(n_j / n) - (n / 2) ln(2 pi var) - W / (2 var)
+            BIC  = -2 logL + 2k ln(n)
+
+        (2k free parameters: k means, k - 1 weights, one variance; empty
+        clusters add nothing to the sum).
+    ``silhouette`` (higher is better)
+        The mean silhouette ``(b - a) / max(a, b)`` over the values, where
+        ``a`` is a value's mean distance to the rest of its cluster and ``b``
+        its smallest mean distance to another cluster (0 for a value alone in
+        its cluster). Computed exactly in 1-D from sorted prefix sums, so it
+        costs O(n k log n), not O(n^2). Needs k >= 2.
+
+    Ties go to the smaller k. A k above the number of distinct values is not
+    fitted (its score is NaN) and cannot be chosen.
+
+    Parameters
+    ----------
+    pitch_cents : np.ndarray
+        Cents values of voiced frames over the corpus (NaN ignored).
+    k_min, k_max : int
+        Range of k tried, inclusive.
+    criterion : {"bic", "silhouette"}
+    seed : int
+        Seeds the subsample and every k-means fit.
+    max_points : int
+        Largest number of values scored.
+
+    Returns
+    -------
+    k : int
+        The chosen number of clusters.
+    table : pd.DataFrame
+        One row per k tried: ``k`` (int64), ``score`` (float64, the criterion,
+        NaN where not fitted) and ``inertia`` (float64, W).
+    """
+    if criterion not in CRITERIA:
+        raise ValueError(f"unknown criterion {criterion!r}; choose one of {', '.join(CRITERIA)}")
+    low = 2 if criterion == "silhouette" else 1
+    if not low <= k_min <= k_max:
+        raise ValueError(f"need {low} <= k_min <= k_max for {criterion}, got {k_min}..{k_max}")
+    values = np.asarray(pitch_cents, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if values.size > max_points:
+        values = np.random.default_rng(seed).choice(values, size=max_points, replace=False)
+    distinct = np.unique(values).size
+    if distinct < k_min:
+        raise ValueError(f"k_min={k_min} exceeds the {distinct} distinct finite values")
+    rows = []
+    for k in range(k_min, k_max + 1):
+        if k > distinct or (criterion == "bic" and k >= values.size):
+            rows.append((k, np.nan, np.nan))
+            continue
+        centers, _ = fit_clusters(values, k=k, seed=seed, max_points=values.size)
+        labels = assign_clusters(values, centers)
+        inertia = float(np.sum((values - centers[labels]) ** 2))
+        if criterion == "bic":
+            score = _kmeans_bic(values, labels, k, inertia)
+        else:
+            score = _silhouette_1d(values, labels, k)
+        rows.append((k, score, inertia))
+    table = pd.DataFrame(rows, columns=["k", "score", "inertia"]).astype(
+        {"k": "int64", "score": "float64", "inertia": "float64"}
+    )
+    scores = table["score"].to_numpy()
+    if criterion == "bic":
+        best = int(np.nanargmin(scores))
+    else:
+        best = int(np.nanargmax(scores))
+    return int(table["k"].iloc[best]), table
+
+
+def _kmeans_bic(values: np.ndarray, labels: np.ndarray, k: int, inertia: float) -> float:
+    """BIC (lower is better) of a hard-assignment 1-D Gaussian mixture; see choose_k."""
+    n = values.size
+    sizes = np.bincount(labels, minlength=k)
+    sizes = sizes[sizes > 0]
+    variance = max(inertia / (n - k), MIN_VARIANCE_CENTS2)
+    log_likelihood = (
+        float(np.sum(sizes * np.log(sizes / n)))
+        - n / 2.0 * math.log(2.0 * math.pi * variance)
+        - inertia / (2.0 * variance)
+    )
+    return -2.0 * log_likelihood + 2.0 * k * math.log(n)
+
+
+def _silhouette_1d(values: np.ndarray, labels: np.ndarray, k: int) -> float:
+    """Exact mean silhouette of a 1-D labelling, from per-cluster sorted prefix sums."""
+    x = values - values.mean()  # smaller magnitudes keep the prefix sums exact enough
+    n = x.size
+    sizes = np.bincount(labels, minlength=k)
+    # distance_sums[i, j]: sum of |x_i - y| over the values y of cluster j
+    distance_sums = np.zeros((n, k))
+    for j in np.flatnonzero(sizes):
+        members = np.sort(x[labels == j])
+        prefix = np.concatenate(([0.0], np.cumsum(members)))
+        below = np.searchsorted(members, x, side="left")
+        sum_below = prefix[below]
+        distance_sums[:, j] = (
+            x * below - sum_below + (prefix[-1] - sum_below) - x * (members.size - below)
+        )
+    rows = np.arange(n)
+    own_size = sizes[labels]
+    a = distance_sums[rows, labels] / np.maximum(own_size - 1, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_other = distance_sums / sizes
+    mean_other[:, sizes == 0] = np.inf
+    mean_other[rows, labels] = np.inf
+    b = mean_other.min(axis=1)
+    denominator = np.maximum(a, b)
+    silhouette = np.zeros(n)
+    ok = (own_size > 1) & (denominator > 0) & np.isfinite(b)
+    silhouette[ok] = (b[ok] - a[ok]) / denominator[ok]
+    return float(silhouette.mean())
 
 
 def phrase_sequences(symbols: pd.DataFrame) -> list[tuple[int, list[str]]]:

@@ -81,8 +81,12 @@ def get_singer_contours(wildcards):
     )
 
 
+def get_singer_recordings_of(singer):
+    return sorted(samples.loc[samples["singer"] == singer, "recording_id"])
+
+
 def get_singer_recordings(wildcards):
-    return sorted(samples.loc[samples["singer"] == wildcards.singer, "recording_id"])
+    return get_singer_recordings_of(wildcards.singer)
 
 
 def get_audio_paths():
@@ -131,6 +135,11 @@ def get_final_output():
         "results/evaluation/{dataset}/{feature}/{model}/metrics.md".format(**run)
         for run in get_runs()
     ]
+    # Figure 1 for the first recording of every singer.
+    outputs += [
+        f"results/figures/contour_{get_singer_recordings_of(singer)[0]}.png"
+        for singer in SINGERS
+    ]
     if config["corpus"]["source"] == "demo":
-        outputs.append("results/demo/recordings.tsv")
+        outputs += ["results/demo/recordings.tsv", "results/recovery/motifs.md"]
     return outputs

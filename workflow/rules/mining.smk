@@ -20,3 +20,30 @@ rule motifs:
         max_length=config["mining"]["max_length"],
     script:
         "../scripts/motifs.py"
+
+
+rule motif_recovery:
+    input:
+        truth=expand(
+            "results/demo/truth/{recording}.motifs.parquet", recording=RECORDINGS
+        ),
+        occurrences=expand(
+            "results/motifs/{singer}.occurrences.parquet", singer=SINGERS
+        ),
+    output:
+        report="results/recovery/motifs.json",
+        markdown=report(
+            "results/recovery/motifs.md",
+            caption="../report/recovery.rst",
+            category="Motifs",
+        ),
+    log:
+        "results/logs/motif_recovery.log",
+    benchmark:
+        "results/benchmarks/motif_recovery.tsv"
+    conda:
+        "../../envs/motifs.yaml"
+    params:
+        iou=config["recovery"]["iou"],
+    script:
+        "../scripts/recovery.py"
