@@ -20,6 +20,16 @@ import soundfile as sf
 import soxr
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp creates files readable by their owner only; outputs get the usual permissions.
+_FILE_MODE = 0o666 & ~_current_umask()
+
+
 class AudioError(ValueError):
     """An audio file that cannot be used, with the file named in the message."""
 
@@ -45,6 +55,7 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
     )
     os.close(fd)
     tmp = Path(tmp_name)
+    tmp.chmod(_FILE_MODE)
     try:
         yield tmp
         os.replace(tmp, path)
