@@ -147,6 +147,18 @@ def test_editing_a_training_setting_reruns_only_training_and_evaluation(finished
     workdir, _ = finished_run
     write_config(workdir, train={"learning_rate": 0.002})
     assert planned_jobs(workdir) == {
+        "train": 9,
+        "predict": 9,
+        "evaluate": 9,
+        "results_table": 1,
+        "all": 1,
+    }
+
+
+def test_editing_one_models_size_retrains_only_that_model(finished_run):
+    workdir, _ = finished_run
+    write_config(workdir, train={"model_options": {"crnn": {"channels": 6}}})
+    assert planned_jobs(workdir) == {
         "train": 3,
         "predict": 3,
         "evaluate": 3,

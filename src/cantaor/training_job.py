@@ -227,8 +227,69 @@ def run_evaluation(
     return metrics
 
 
-def results_table(runs: Sequence[dict], metrics_paths: Sequence[str | os.PathLike]) -> str:
-    """A markdown table with one row per evaluated (dataset, feature, model)."""
+def run_baseline_evaluation(
+    *,
+    tensor_path,
+    index_path,
+    split_path,
+    metrics_path,
+    markdown_path,
+    title: str,
+    seed: int = 0,
+    log: Callable[[str], None] = print,
+) -> dict:
+    """Every baseline of :mod:`cantaor.baselines` on the test subset, with its metrics."""
+    from cantaor.baselines import duplicate_share, run_baselines
+    from cantaor.evaluate import evaluate_predictions, metrics_to_markdown
+
+    items = _load_items(index_path, split_path)
+    test = items[items["subset"] == "test"]
+    if test.empty:
+        raise ValueError(f"{split_path}: no test items to evaluate")
+    classes = sorted(items["singer"].unique())
+    probabilities = run_baselines(
+        items.drop(columns="subset"), items["subset"].to_numpy(), open_store(tensor_path), seed=seed
+    )
+    train = items[items["subset"] == "train"]
+    results = {
+        "title": title,
+        "test_share_with_identical_train_clip": duplicate_share(
+            train["content_hash"].to_numpy(), test["content_hash"].to_numpy()
+        ),
+        "versions": versions(),
+        "baselines": {},
+    }
+    sections = [f"# Baselines: {title}", ""]
+    for name, proba in probabilities.items():
+        metrics = evaluate_predictions(
+            y_true=test["singer"].tolist(),
+            proba=proba,
+            classes=classes,
+            recordings=test["recording"].tolist(),
+        )
+        results["baselines"][name] = metrics
+        sections.append(metrics_to_markdown(metrics, title=name).replace("\n# ", "\n## ", 1))
+        log(f"{name}: accuracy {metrics['accuracy']:.4f}")
+    write_json(results, metrics_path)
+    write_text("\n".join(sections), markdown_path)
+    return results
+
+
+def results_table(
+    runs: Sequence[dict],
+    metrics_paths: Sequence[str | os.PathLike],
+    baseline_paths: Sequence[str | os.PathLike] = (),
+) -> str:
+    """A markdown table with one row per evaluated (dataset, feature, model).
+
+    ``baseline_paths`` holds (run, path of a baselines JSON) pairs; their rows
+    follow in a table of their own.
+    """
+    header = [
+        "| dataset | feature | model | split | test items | accuracy | macro AUC (OvR) "
+        "| recording accuracy |",
+        "|---|---|---|---|---:|---:|---:|---:|",
+    ]
     lines = [
         "# cantaor results",
         "",
@@ -236,21 +297,34 @@ def results_table(runs: Sequence[dict], metrics_paths: Sequence[str | os.PathLik
         "`group` holds whole recordings (albums) out; `random` mixes items of one recording "
         "across train and test and measures recording identity as much as singer identity.",
         "",
-        "| dataset | feature | model | split | test items | accuracy | macro AUC (OvR) "
-        "| recording accuracy |",
-        "|---|---|---|---|---:|---:|---:|---:|",
+        *header,
     ]
 
     def number(value) -> str:
         return "n/a" if value is None else f"{value:.4f}"
 
-    for run, path in zip(runs, metrics_paths, strict=True):
-        with open(path, encoding="utf-8") as handle:
-            metrics = json.load(handle)
-        lines.append(
-            f"| {run['dataset']} | {run['feature']} | {run['model']} | {run['split']} "
+    def row(run, model, metrics) -> str:
+        return (
+            f"| {run['dataset']} | {run['feature']} | {model} | {run['split']} "
             f"| {metrics['n_items']} | {number(metrics['accuracy'])} "
             f"| {number(metrics.get('macro_auc_ovr'))} "
             f"| {number(metrics.get('recording_accuracy'))} |"
         )
+
+    for run, path in zip(runs, metrics_paths, strict=True):
+        with open(path, encoding="utf-8") as handle:
+            lines.append(row(run, run["model"], json.load(handle)))
+    if baseline_paths:
+        lines += [
+            "",
+            "Baselines on the same splits (a deep model's score is read against these; "
+            "`mfcc_stats` is per-bin mean and std of the feature with logistic regression, "
+            "`nearest_duplicate` copies the label of an identical training clip):",
+            "",
+            *header,
+        ]
+        for run, path in baseline_paths:
+            with open(path, encoding="utf-8") as handle:
+                baselines = json.load(handle)["baselines"]
+            lines += [row(run, f"baseline: {name}", m) for name, m in baselines.items()]
     return "\n".join(lines) + "\n"

@@ -128,6 +128,25 @@ def get_run_metrics(wildcards=None):
     ]
 
 
+def get_baseline_runs():
+    return [
+        {"dataset": dataset, "feature": feature, "split": config["split"]["strategy"]}
+        for dataset in config["datasets"]
+        for feature in config["features"]["kinds"]
+    ]
+
+
+def get_baseline_metrics(wildcards=None):
+    return [
+        "results/evaluation/{dataset}/{feature}/baselines.json".format(**run)
+        for run in get_baseline_runs()
+    ]
+
+
+def get_model_options(wildcards):
+    return config["train"]["model_options"][wildcards.model]
+
+
 def get_final_output():
     outputs = ["results/report/results.md"]
     outputs += expand("results/split/{dataset}.leakage.md", dataset=config["datasets"])

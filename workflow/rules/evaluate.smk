@@ -20,9 +20,35 @@ rule evaluate:
         "../scripts/evaluate.py"
 
 
+rule baselines:
+    input:
+        tensor="results/features/{dataset}/{feature}.npy",
+        index="results/features/{dataset}/{feature}.index.parquet",
+        split="results/split/{dataset}.parquet",
+    output:
+        metrics="results/evaluation/{dataset}/{feature}/baselines.json",
+        markdown=report(
+            "results/evaluation/{dataset}/{feature}/baselines.md",
+            caption="../report/baselines.rst",
+            category="Evaluation",
+        ),
+    log:
+        "results/logs/baselines/{dataset}.{feature}.log",
+    benchmark:
+        "results/benchmarks/baselines/{dataset}.{feature}.tsv"
+    conda:
+        "../../envs/learn.yaml"
+    params:
+        title="{dataset} ({feature})",
+        seed=config["train"]["seed"],
+    script:
+        "../scripts/baselines.py"
+
+
 rule results_table:
     input:
         metrics=get_run_metrics(),
+        baselines=get_baseline_metrics(),
     output:
         table=report(
             "results/report/results.md",
@@ -37,5 +63,6 @@ rule results_table:
         "../../envs/learn.yaml"
     params:
         runs=get_runs(),
+        baseline_runs=get_baseline_runs(),
     script:
         "../scripts/results_table.py"

@@ -18,7 +18,7 @@ rule train:
         mem_mb=8000,
         runtime=240,
     params:
-        model_options=config["train"]["model_options"],
+        model_options=get_model_options,
         epochs=config["train"]["epochs"],
         batch_size=config["train"]["batch_size"],
         learning_rate=config["train"]["learning_rate"],

@@ -1,6 +1,14 @@
-"""Snakemake glue: one markdown table of every evaluated model."""
+"""Snakemake glue: one markdown table of every evaluated model and baseline."""
 
 from cantaor.io import write_text
 from cantaor.training_job import results_table
 
-write_text(results_table(snakemake.params.runs, snakemake.input.metrics), snakemake.output.table)
+p = snakemake.params
+write_text(
+    results_table(
+        p.runs,
+        snakemake.input.metrics,
+        list(zip(p.baseline_runs, snakemake.input.baselines, strict=True)),
+    ),
+    snakemake.output.table,
+)

@@ -2,9 +2,15 @@
 
 from torch import nn
 
+from cantaor.models.crnn import CRNN
+from cantaor.models.residual50 import Residual50
 from cantaor.models.residual_blstm import ResidualBLSTM
 
-MODELS: dict[str, type[nn.Module]] = {"residual_blstm": ResidualBLSTM}
+MODELS: dict[str, type[nn.Module]] = {
+    "crnn": CRNN,
+    "residual50": Residual50,
+    "residual_blstm": ResidualBLSTM,
+}
 
 
 def build_model(name: str, *, n_classes: int, n_bins: int = 128, **options) -> nn.Module:
@@ -36,4 +42,4 @@ def count_parameters(model: nn.Module) -> int:
     return sum(parameter.numel() for parameter in model.parameters() if parameter.requires_grad)
 
 
-__all__ = ["MODELS", "ResidualBLSTM", "build_model", "count_parameters"]
+__all__ = ["CRNN", "MODELS", "Residual50", "ResidualBLSTM", "build_model", "count_parameters"]
