@@ -260,4 +260,3 @@ def test_build_store_pads_bins_to_the_papers_layout(tmp_path, two_recordings):
             pad_bins_to=128,
         )
     assert not (tmp_path / "s.npy").exists() and not list(tmp_path.glob(".*"))
-
