@@ -150,6 +150,7 @@ def test_editing_a_training_setting_reruns_only_training_and_evaluation(finished
         "train": 9,
         "predict": 9,
         "evaluate": 9,
+        "export_model": 9,
         "results_table": 1,
         "all": 1,
     }
@@ -162,6 +163,7 @@ def test_editing_one_models_size_retrains_only_that_model(finished_run):
         "train": 3,
         "predict": 3,
         "evaluate": 3,
+        "export_model": 3,
         "results_table": 1,
         "all": 1,
     }
@@ -181,6 +183,7 @@ def test_editing_an_f0_setting_reruns_f0_but_not_the_corpus(finished_run):
     write_config(workdir, f0={"fmax_hz": 900})
     jobs = planned_jobs(workdir)
     assert jobs["f0"] == 6 and "demo_recording" not in jobs
+    assert jobs["export_model"] == 9  # a model directory records the f0 settings
 
 
 def test_bad_sample_sheet_stops_before_any_job(tmp_path):
@@ -204,3 +207,102 @@ def test_invalid_config_value_is_named(tmp_path):
     assert result.returncode != 0
     output = result.stdout + result.stderr
     assert "On instance['contour']['k']" in output and "minimum" in output
+
+
+def _own_corpus(workdir, bad_files):
+    """Two good demo recordings per singer, plus the given bad files, in a sample sheet."""
+    from cantaor.demo import write_demo_recording
+
+    rows = ["recording_id\tsinger\tpath"]
+    for singer_index in range(2):
+        for recording_index in range(2):
+            name = f"S{singer_index + 1}_R{recording_index + 1}"
+            write_demo_recording(
+                wav_path=workdir / f"audio dir/{name}.wav",
+                f0_path=workdir / f"truth/{name}.f0.parquet",
+                motifs_path=workdir / f"truth/{name}.motifs.parquet",
+                singer_index=singer_index,
+                recording_index=recording_index,
+                n_singers=2,
+                duration_s=6.0,
+                seed=1,
+            )
+            rows.append(f"{name}\tS{singer_index + 1}\taudio dir/{name}.wav")
+    for name, content in bad_files.items():
+        path = workdir / f"audio dir/{name}.wav"
+        path.write_bytes(content)
+        rows.append(f"{name}\tS1\taudio dir/{name}.wav")
+    (workdir / "recordings.tsv").write_text("\n".join(rows) + "\n")
+
+
+def _silence():
+    import io
+
+    import soundfile
+
+    buffer = io.BytesIO()
+    soundfile.write(buffer, np.zeros(44100 * 2, dtype=np.float32), 44100, format="WAV")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("policy", ["fail", "skip"])
+def test_bad_recordings_fail_naming_them_or_are_skipped_and_listed(tmp_path, policy):
+    _own_corpus(tmp_path, {"not_audio": b"this is a text file", "silent": _silence()})
+    write_config(
+        tmp_path,
+        corpus={
+            "source": "samplesheet",
+            "samplesheet": "recordings.tsv",
+            "on_bad_recording": policy,
+        },
+    )
+    targets = ["results/report/skipped_recordings.tsv", "results/motifs/S1.dictionary.tsv"]
+    result = snakemake(tmp_path, "--keep-going", *targets, check=policy == "skip")
+    if policy == "fail":
+        assert result.returncode != 0
+        logs = tmp_path / "results/logs/f0"
+        assert "audio dir/not_audio.wav: cannot read audio" in (logs / "not_audio.log").read_text()
+        assert "audio dir/silent.wav: no voiced frames" in (logs / "silent.log").read_text()
+        assert not (tmp_path / "results/f0/not_audio.parquet").exists()
+        assert not (tmp_path / "results/f0/silent.parquet").exists()
+        return
+    skipped = pd.read_csv(tmp_path / "results/report/skipped_recordings.tsv", sep="\t")
+    assert sorted(skipped["recording_id"]) == ["not_audio", "silent"]
+    reasons = dict(zip(skipped["recording_id"], skipped["reason"]))
+    assert "cannot read audio" in reasons["not_audio"]
+    assert "no voiced frames" in reasons["silent"]
+    assert (tmp_path / "results/motifs/S1.dictionary.tsv").exists()
+
+
+def test_too_few_recordings_per_singer_stops_before_any_job(tmp_path):
+    write_config(tmp_path, corpus={"min_recordings_per_singer": 3})
+    result = snakemake(tmp_path, "--dry-run", check=False)
+    assert result.returncode != 0
+    assert "fewer recordings than corpus.min_recordings_per_singer=3: S1 (2)" in (
+        result.stdout + result.stderr
+    )
+
+
+def test_exported_model_identifies_a_recording(finished_run):
+    workdir, config = finished_run
+    model_dir = workdir / "results/export/motifs/logmel/residual_blstm"
+    assert json.loads((model_dir / "manifest.json").read_text())["feature"] == "logmel"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cantaor.cli",
+            "identify",
+            "--json",
+            "--model-dir",
+            str(model_dir),
+            str(workdir / "results/demo/audio/S2_R1.wav"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)["recordings"][0]
+    assert answer["verdict"] in {"S1", "S2", "S3"}
+    assert sum(answer["probabilities"].values()) == pytest.approx(1.0)
+    assert answer["n_motif_occurrences"] > 0

@@ -44,6 +44,242 @@ def _mine(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _count_arg(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a count >= 0, got {text}")
+    return value
+
+
+def _quiet_essentia() -> None:
+    """Silence essentia's informational start-up lines (warnings and errors stay)."""
+    try:
+        import essentia
+    except ImportError:  # pragma: no cover - essentia is a dependency
+        return
+    essentia.log.infoActive = False
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _bar(probability: float, width: int = 30) -> str:
+    return "#" * round(probability * width)
+
+
+def format_identification(result: dict, *, brief: bool = False) -> str:
+    """A readable summary of one :func:`cantaor.identify.identify_recording` result.
+
+    Parameters
+    ----------
+    result : dict
+        The result.
+    brief : bool
+        Only the verdict line.
+    """
+    if result["verdict"] is None:
+        head = f"{result['path']}: no verdict ({result['reason']})"
+    else:
+        head = f"{result['path']}: {result['verdict']} (probability {result['confidence']:.3f})"
+    if brief:
+        return head
+    lines = [
+        head,
+        f"  {result['duration_s']:.1f} s, {result['voiced_s']:.1f} s voiced, "
+        f"{_count(result['n_phrases'], 'phrase')}, "
+        f"{_count(result['n_motif_occurrences'], 'motif occurrence')}, "
+        f"{_count(result['n_items'], 'span')} scored",
+    ]
+    if result["probabilities"] is not None:
+        ranked = sorted(result["probabilities"].items(), key=lambda item: -item[1])
+        width = max(len("singer"), *(len(singer) for singer, _ in ranked))
+        lines.append(f"  {'singer':<{width}}  probability  items")
+        for singer, probability in ranked:
+            lines.append(
+                f"  {singer:<{width}}  {probability:11.3f}  {result['votes'][singer]:5d}  "
+                f"{_bar(probability)}"
+            )
+    if result["motifs"]:
+        motifs = result["motifs"]
+        id_width = max(len("motif"), *(len(m["motif_id"]) for m in motifs))
+        singer_width = max(len("dictionary"), *(len(m["singer"]) for m in motifs))
+        lines.append("  motifs found, most frequent first:")
+        lines.append(
+            f"  {'count':>5}  {'motif':<{id_width}}  {'dictionary':<{singer_width}}  pattern"
+        )
+        for motif in motifs:
+            lines.append(
+                f"  {motif['count']:5d}  {motif['motif_id']:<{id_width}}  "
+                f"{motif['singer']:<{singer_width}}  {motif['pattern']}"
+            )
+    return "\n".join(lines)
+
+
+def _identify(args: argparse.Namespace) -> int:
+    import json
+
+    from cantaor.identify import identify_recording
+    from cantaor.logs import line_logger
+    from cantaor.modeldir import load_model_dir
+
+    _quiet_essentia()
+    model_dir = load_model_dir(args.model_dir)
+    log = line_logger() if args.verbose else None
+    if log is not None:
+        log(
+            f"{model_dir.path}: {model_dir.model_name} on {model_dir.feature} "
+            f"({model_dir.dataset}), singers {', '.join(model_dir.singers)}, "
+            f"{len(model_dir.dictionaries)} motifs"
+        )
+    results, errors = [], []
+    for path in args.paths:
+        try:
+            result = identify_recording(
+                path, model_dir, log=log, top_motifs=args.top, device=args.device
+            )
+        except ValueError as err:
+            print(f"cantaor identify: error: {err}", file=sys.stderr)
+            errors.append({"path": str(path), "error": str(err)})
+            continue
+        results.append(result)
+        if not args.json:
+            print(format_identification(result, brief=args.quiet), flush=True)
+            if not args.quiet and len(args.paths) > 1:
+                print()
+    if args.json:
+        document = {
+            "model_dir": str(model_dir.path),
+            "model": {
+                "name": model_dir.model_name,
+                "dataset": model_dir.dataset,
+                "feature": model_dir.feature,
+                "singers": model_dir.singers,
+                "format_version": model_dir.manifest["format_version"],
+            },
+            "recordings": results,
+            "errors": errors,
+        }
+        sys.stdout.write(json.dumps(document, indent=2, allow_nan=False) + "\n")
+    if not args.quiet and not args.json and errors:
+        print(f"{len(errors)} of {len(args.paths)} recordings failed", file=sys.stderr)
+    return EXIT_BAD_INPUT if errors else EXIT_OK
+
+
+def _export_model(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import yaml
+
+    from cantaor.modeldir import ModelDirError, export_model_dir
+    from cantaor.train import load_model
+
+    results = Path(args.results)
+    if not results.is_dir():
+        raise ModelDirError(f"{results}: results directory not found")
+    config_path = Path(args.config)
+    try:
+        config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        raise ModelDirError(f"{config_path}: cannot read configuration ({err})") from err
+    if not isinstance(config, dict):
+        raise ModelDirError(f"{config_path}: configuration is not a mapping")
+    model_path = results / "models" / args.dataset / args.feature / args.model / "model.pt"
+    if not model_path.is_file():
+        raise ModelDirError(f"{model_path}: model file not found (has the workflow run?)")
+    try:
+        _, metadata = load_model(model_path)
+    except Exception as err:  # torch raises many types for a bad file
+        raise ModelDirError(f"{model_path}: model file does not load ({err})") from err
+    out = export_model_dir(
+        args.output,
+        model_path=model_path,
+        clusters_path=results / "contour" / "clusters.json",
+        dictionary_paths={
+            singer: results / "motifs" / f"{singer}.dictionary.tsv"
+            for singer in metadata["classes"]
+        },
+        config=config,
+        dataset=args.dataset,
+        feature=args.feature,
+        model_name=args.model,
+    )
+    if not args.quiet:
+        print(
+            f"wrote {out}: {args.model} on {args.feature} ({args.dataset}), "
+            f"{len(metadata['classes'])} singers",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+def _add_identify(commands) -> None:
+    identify = commands.add_parser(
+        "identify",
+        help="identify the singer of recordings with a model directory",
+        description="Identify the singer of each recording: pitch, contour and the motifs of "
+        "the model directory's dictionaries are found as in training, the model scores every "
+        "motif occurrence, and the mean of those probabilities is the recording's. A "
+        "recording with no voiced audio or no known motif gets no verdict, with the reason. "
+        "Audio: any format libsndfile reads (wav, flac, ogg, mp3), any rate, mono or stereo.",
+        epilog="example: cantaor identify take1.flac take2.wav --model-dir models/cantaor "
+        "(add --json for machine-readable output; make a model directory with "
+        "'cantaor export-model')",
+    )
+    identify.add_argument("paths", nargs="+", metavar="PATH", help="audio file(s)")
+    identify.add_argument(
+        "--model-dir", required=True, metavar="DIR", help="model directory (cantaor export-model)"
+    )
+    identify.add_argument(
+        "--json", action="store_true", help="print one JSON document on stdout instead of tables"
+    )
+    identify.add_argument(
+        "--top",
+        type=_count_arg,
+        default=10,
+        metavar="N",
+        help="motifs listed per recording (default 10)",
+    )
+    identify.add_argument(
+        "--device",
+        choices=("cpu", "cuda", "auto"),
+        default="cpu",
+        help="where the model runs (default cpu)",
+    )
+    chatter = identify.add_mutually_exclusive_group()
+    chatter.add_argument(
+        "-q", "--quiet", action="store_true", help="only the verdict line of each recording"
+    )
+    chatter.add_argument(
+        "-v", "--verbose", action="store_true", help="progress of every step on stderr"
+    )
+    identify.set_defaults(run=_identify)
+
+
+def _add_export_model(commands) -> None:
+    export = commands.add_parser(
+        "export-model",
+        help="build a model directory from a finished workflow's results folder",
+        description="Copy one trained model, the contour clusters, the singers' motif "
+        "dictionaries and the configuration they were made with into a self-describing "
+        "model directory that 'cantaor identify' reads.",
+        epilog="example: cantaor export-model results --dataset motifs --feature logmel "
+        "--model residual_blstm --config config/config.yaml -o models/cantaor",
+    )
+    export.add_argument("results", help="the workflow's results folder")
+    export.add_argument("--dataset", default="motifs", help="dataset (default motifs)")
+    export.add_argument("--feature", default="logmel", help="feature (default logmel)")
+    export.add_argument("--model", default="residual_blstm", help="model (default residual_blstm)")
+    export.add_argument(
+        "--config",
+        default="config/config.yaml",
+        help="the configuration the workflow ran with (default config/config.yaml)",
+    )
+    export.add_argument("-o", "--output", required=True, metavar="DIR", help="model directory")
+    export.add_argument("-q", "--quiet", action="store_true", help="print no summary on stderr")
+    export.set_defaults(run=_export_model)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cantaor",
@@ -84,6 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mine.add_argument("-q", "--quiet", action="store_true", help="print no summary on stderr")
     mine.set_defaults(run=_mine)
+    _add_identify(commands)
+    _add_export_model(commands)
     return parser
 
 

@@ -157,3 +157,67 @@ def extract_f0(
             "confidence": confidence,
         }
     )
+
+
+POLICIES = ("fail", "skip")
+
+
+def empty_f0_table() -> pd.DataFrame:
+    """An f0 table with no frames (the schema of :data:`F0_COLUMNS`)."""
+    return pd.DataFrame(
+        {
+            "time_s": pd.Series(dtype="float64"),
+            "f0_hz": pd.Series(dtype="float64"),
+            "pitch_cents": pd.Series(dtype="float64"),
+            "voiced": pd.Series(dtype="bool"),
+            "confidence": pd.Series(dtype="float32"),
+        }
+    )
+
+
+def f0_of_file(
+    audio_path, *, sample_rate: int, on_bad_recording: str = "fail", **options
+) -> tuple[pd.DataFrame, dict]:
+    """The f0 table of an audio file, with the bad-recording policy applied.
+
+    Parameters
+    ----------
+    audio_path : path
+        Any format :func:`cantaor.io.load_audio` reads; resampled to ``sample_rate``.
+    on_bad_recording : {"fail", "skip"}
+        A file that cannot be read, or holds no voiced frame, raises
+        :class:`cantaor.io.AudioError` naming the file ("fail"), or gives an empty
+        table and a status saying why ("skip").
+    **options
+        Keyword options of :func:`extract_f0`.
+
+    Returns
+    -------
+    table : pd.DataFrame
+    status : dict
+        ``status`` ("ok" or "skipped"), ``reason``, ``duration_s``, ``voiced_frames``.
+    """
+    from cantaor.io import AudioError, load_audio
+
+    if on_bad_recording not in POLICIES:
+        raise ValueError(f"on_bad_recording must be one of {', '.join(POLICIES)}")
+    try:
+        audio, rate = load_audio(audio_path, sample_rate=sample_rate)
+        table = extract_f0(audio, sample_rate=rate, **options)
+        if not table["voiced"].any():
+            raise AudioError(f"{audio_path}: no voiced frames (silence, or no pitched sound)")
+    except AudioError as err:
+        if on_bad_recording == "fail":
+            raise
+        return empty_f0_table(), {
+            "status": "skipped",
+            "reason": str(err),
+            "duration_s": None,
+            "voiced_frames": 0,
+        }
+    return table, {
+        "status": "ok",
+        "reason": "",
+        "duration_s": audio.size / rate,
+        "voiced_frames": int(table["voiced"].sum()),
+    }

@@ -52,6 +52,17 @@ samples = _load_samples()
 RECORDINGS = sorted(samples["recording_id"])
 SINGERS = sorted(samples["singer"].unique())
 
+_recordings_per_singer = samples.groupby("singer").size()
+_too_few = _recordings_per_singer[
+    _recordings_per_singer < config["corpus"]["min_recordings_per_singer"]
+]
+if len(_too_few):
+    raise WorkflowError(
+        "singer(s) with fewer recordings than corpus.min_recordings_per_singer="
+        f"{config['corpus']['min_recordings_per_singer']}: "
+        + ", ".join(f"{singer} ({count})" for singer, count in _too_few.items())
+    )
+
 
 wildcard_constraints:
     recording="|".join(map(re.escape, RECORDINGS)),
@@ -147,12 +158,21 @@ def get_model_options(wildcards):
     return config["train"]["model_options"][wildcards.model]
 
 
+def get_export_config():
+    # Only the sections a model directory records, so other edits do not re-export.
+    sections = ("f0", "contour", "mining", "features", "dataset_options")
+    return {section: config[section] for section in sections}
+
+
 def get_final_output():
-    outputs = ["results/report/results.md"]
+    outputs = ["results/report/results.md", "results/report/skipped_recordings.tsv"]
     outputs += expand("results/split/{dataset}.leakage.md", dataset=config["datasets"])
     outputs += [
         "results/evaluation/{dataset}/{feature}/{model}/metrics.md".format(**run)
         for run in get_runs()
+    ]
+    outputs += [
+        "results/export/{dataset}/{feature}/{model}".format(**run) for run in get_runs()
     ]
     # Figure 1 for the first recording of every singer.
     outputs += [

@@ -3,6 +3,7 @@ rule f0:
         audio=get_audio,
     output:
         f0="results/f0/{recording}.parquet",
+        status="results/f0/{recording}.status.json",
     log:
         "results/logs/f0/{recording}.log",
     benchmark:
@@ -10,6 +11,7 @@ rule f0:
     conda:
         "../../envs/audio.yaml"
     params:
+        on_bad_recording=config["corpus"]["on_bad_recording"],
         method=config["f0"]["method"],
         sample_rate=config["f0"]["sample_rate"],
         hop_length=config["f0"]["hop_length"],
@@ -20,3 +22,18 @@ rule f0:
         reference_hz=config["f0"]["reference_hz"],
     script:
         "../scripts/f0.py"
+
+
+rule skipped_recordings:
+    input:
+        status=expand("results/f0/{recording}.status.json", recording=RECORDINGS),
+    output:
+        table="results/report/skipped_recordings.tsv",
+    log:
+        "results/logs/skipped_recordings.log",
+    benchmark:
+        "results/benchmarks/skipped_recordings.tsv"
+    conda:
+        "../../envs/motifs.yaml"
+    script:
+        "../scripts/skipped_recordings.py"

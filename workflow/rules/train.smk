@@ -51,3 +51,23 @@ rule predict:
         device=config["train"]["device"],
     script:
         "../scripts/predict.py"
+
+
+rule export_model:
+    input:
+        model="results/models/{dataset}/{feature}/{model}/model.pt",
+        clusters="results/contour/clusters.json",
+        dictionaries=expand("results/motifs/{singer}.dictionary.tsv", singer=SINGERS),
+    output:
+        model_dir=directory("results/export/{dataset}/{feature}/{model}"),
+    log:
+        "results/logs/export_model/{dataset}.{feature}.{model}.log",
+    benchmark:
+        "results/benchmarks/export_model/{dataset}.{feature}.{model}.tsv"
+    conda:
+        "../../envs/learn.yaml"
+    params:
+        singers=SINGERS,
+        config=get_export_config(),
+    script:
+        "../scripts/export_model.py"

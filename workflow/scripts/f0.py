@@ -1,19 +1,15 @@
-"""Snakemake glue: f0 of one recording."""
+"""Snakemake glue: f0 of one recording, with the bad-recording policy."""
 
-from cantaor.io import load_audio, write_parquet
+from cantaor.io import write_json, write_parquet
 from cantaor.logs import line_logger
-from cantaor.pitch import extract_f0
+from cantaor.pitch import f0_of_file
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 p = snakemake.params
-audio, sample_rate = load_audio(snakemake.input.audio, sample_rate=p.sample_rate)
-log(
-    f"{snakemake.input.audio}: {audio.size / sample_rate:.1f} s at {sample_rate} Hz, "
-    f"method {p.method}"
-)
-table = extract_f0(
-    audio,
-    sample_rate=sample_rate,
+table, status = f0_of_file(
+    snakemake.input.audio,
+    sample_rate=p.sample_rate,
+    on_bad_recording=p.on_bad_recording,
     method=p.method,
     hop_length=p.hop_length,
     frame_length=p.frame_length,
@@ -22,5 +18,13 @@ table = extract_f0(
     reference_hz=p.reference_hz,
     voicing_tolerance=p.voicing_tolerance,
 )
+status["recording"] = snakemake.wildcards.recording
 write_parquet(table, snakemake.output.f0)
-log(f"{len(table)} frames, {int(table['voiced'].sum())} voiced")
+write_json(status, snakemake.output.status)
+if status["status"] == "skipped":
+    log(f"SKIPPED: {status['reason']}")
+else:
+    log(
+        f"{snakemake.input.audio}: {status['duration_s']:.1f} s, method {p.method}, "
+        f"{len(table)} frames, {status['voiced_frames']} voiced"
+    )
