@@ -105,11 +105,24 @@ def test_every_output_exists_with_its_schema(finished_run):
         assert list(occurrences.columns) == list(OCCURRENCE_COLUMNS)
         assert set(occurrences["motif_id"]) == set(dictionary["motif_id"])
         assert (occurrences["end_s"] > occurrences["start_s"]).all()
-    split = pd.read_parquet(results / "split/motifs.parquet")
+    split = pd.read_parquet(results / "split/motifs.group.parquet")
     assert set(split["subset"]) == {"train", "validation", "test"}
-    leakage = json.loads((results / "split/motifs.leakage.json").read_text())
+    leakage = json.loads((results / "split/motifs.group.leakage.json").read_text())
     assert leakage["strategy"] == "group" and leakage["n_items"] == len(split)
-    assert "| " in (results / "split/motifs.leakage.md").read_text()
+    assert leakage["split"]["test_recording_in_train"] == 0
+    assert "| " in (results / "split/motifs.group.leakage.md").read_text()
+    random_leakage = json.loads((results / "split/motifs.random.leakage.json").read_text())
+    assert (
+        random_leakage["leaky_protocol"] and random_leakage["split"]["test_recording_in_train"] > 0
+    )
+    assert (
+        "Random split (the paper's protocol)"
+        in (results / "split/motifs.random.leakage.md").read_text()
+    )
+    grid = pd.read_csv(results / "report/results.csv")
+    assert len(grid) == 2 * 2 * (3 + 4)  # splits x features x (models + baselines)
+    paper = grid[(grid["model"] == "residual_blstm") & (grid["feature"] == "logmel")]
+    assert (paper["paper_accuracy"] == 96.29).all()
     bins = {"logmel": 128, "mfcc": 40, "spectrogram": 201}
     for feature in config["features"]["kinds"]:
         index = pd.read_parquet(results / f"features/motifs/{feature}.index.parquet")
@@ -119,23 +132,34 @@ def test_every_output_exists_with_its_schema(finished_run):
         merged = index.merge(split)
         tested = set(merged.loc[merged["subset"] == "test", "group"])
         assert not tested & set(merged.loc[merged["subset"] != "test", "group"])
-        run = results / f"models/motifs/{feature}/residual_blstm"
-        history = pd.read_csv(run / "history.tsv", sep="\t")
-        assert len(history) == 2 and np.isfinite(history["val_loss"]).all()
-        predictions = pd.read_parquet(run / "predictions.parquet")
-        assert len(predictions) == (split["subset"] == "test").sum()
-        probabilities = predictions.filter(like="p:").to_numpy()
-        np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
-        evaluation = results / f"evaluation/motifs/{feature}/residual_blstm"
-        metrics = json.loads((evaluation / "metrics.json").read_text())
-        assert 0.0 <= metrics["accuracy"] <= 1.0
-        assert metrics["n_items"] == len(predictions)
-        assert set(metrics["per_singer"]) <= set(sheet["singer"])
-        assert (evaluation / "metrics.md").read_text().strip()
-        assert (
-            f"| motifs | {feature} | residual_blstm |"
-            in (results / "report/results.md").read_text()
+        table = (results / "report/results.md").read_text()
+        for model in config["train"]["models"]:
+            run = results / f"models/motifs/group/{feature}/{model}"
+            history = pd.read_csv(run / "history.tsv", sep="\t")
+            assert len(history) == 2 and np.isfinite(history["val_loss"]).all()
+            predictions = pd.read_parquet(run / "predictions.parquet")
+            assert len(predictions) == (split["subset"] == "test").sum()
+            probabilities = predictions.filter(like="p:").to_numpy()
+            np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+            evaluation = results / f"evaluation/motifs/group/{feature}/{model}"
+            metrics = json.loads((evaluation / "metrics.json").read_text())
+            assert 0.0 <= metrics["accuracy"] <= 1.0
+            assert metrics["n_items"] == len(predictions)
+            assert set(metrics["per_singer"]) <= set(sheet["singer"])
+            assert (evaluation / "metrics.md").read_text().strip()
+            for split_name in ("group", "random"):
+                assert f"| motifs | {feature} | {model} | {split_name} |" in table
+        baselines = json.loads(
+            (results / f"evaluation/motifs/group/{feature}/baselines.json").read_text()
         )
+        assert set(baselines["baselines"]) == {
+            "majority",
+            "duration",
+            "mfcc_stats",
+            "nearest_duplicate",
+        }
+        for name in baselines["baselines"]:
+            assert f"| motifs | {feature} | baseline: {name} | group |" in table
     assert not list(results.rglob(".*.tmp")) and not list(results.rglob(".checkpoint-*"))
 
 
@@ -147,10 +171,10 @@ def test_editing_a_training_setting_reruns_only_training_and_evaluation(finished
     workdir, _ = finished_run
     write_config(workdir, train={"learning_rate": 0.002})
     assert planned_jobs(workdir) == {
-        "train": 9,
-        "predict": 9,
-        "evaluate": 9,
-        "export_model": 9,
+        "train": 12,
+        "predict": 12,
+        "evaluate": 12,
+        "export_model": 6,
         "results_table": 1,
         "all": 1,
     }
@@ -160,10 +184,10 @@ def test_editing_one_models_size_retrains_only_that_model(finished_run):
     workdir, _ = finished_run
     write_config(workdir, train={"model_options": {"crnn": {"channels": 6}}})
     assert planned_jobs(workdir) == {
-        "train": 3,
-        "predict": 3,
-        "evaluate": 3,
-        "export_model": 3,
+        "train": 4,
+        "predict": 4,
+        "evaluate": 4,
+        "export_model": 2,
         "results_table": 1,
         "all": 1,
     }
@@ -183,7 +207,7 @@ def test_editing_an_f0_setting_reruns_f0_but_not_the_corpus(finished_run):
     write_config(workdir, f0={"fmax_hz": 900})
     jobs = planned_jobs(workdir)
     assert jobs["f0"] == 6 and "demo_recording" not in jobs
-    assert jobs["export_model"] == 9  # a model directory records the f0 settings
+    assert jobs["export_model"] == 6  # a model directory records the f0 settings
 
 
 def test_bad_sample_sheet_stops_before_any_job(tmp_path):
@@ -284,8 +308,8 @@ def test_too_few_recordings_per_singer_stops_before_any_job(tmp_path):
 
 
 def test_exported_model_identifies_a_recording(finished_run):
-    workdir, config = finished_run
-    model_dir = workdir / "results/export/motifs/logmel/residual_blstm"
+    workdir, _ = finished_run
+    model_dir = workdir / "results/export/motifs/group/logmel/residual_blstm"
     assert json.loads((model_dir / "manifest.json").read_text())["feature"] == "logmel"
     result = subprocess.run(
         [

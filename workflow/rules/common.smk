@@ -70,6 +70,7 @@ wildcard_constraints:
     dataset="[a-z_]+",
     feature="[a-z_]+",
     model="[a-z_0-9]+",
+    split="group|random",
 
 
 def get_audio(wildcards):
@@ -124,9 +125,10 @@ def get_runs():
             "dataset": dataset,
             "feature": feature,
             "model": model,
-            "split": config["split"]["strategy"],
+            "split": split,
         }
         for dataset in config["datasets"]
+        for split in config["split"]["strategies"]
         for feature in config["features"]["kinds"]
         for model in config["train"]["models"]
     ]
@@ -134,22 +136,25 @@ def get_runs():
 
 def get_run_metrics(wildcards=None):
     return [
-        "results/evaluation/{dataset}/{feature}/{model}/metrics.json".format(**run)
+        "results/evaluation/{dataset}/{split}/{feature}/{model}/metrics.json".format(
+            **run
+        )
         for run in get_runs()
     ]
 
 
 def get_baseline_runs():
     return [
-        {"dataset": dataset, "feature": feature, "split": config["split"]["strategy"]}
+        {"dataset": dataset, "feature": feature, "split": split}
         for dataset in config["datasets"]
+        for split in config["split"]["strategies"]
         for feature in config["features"]["kinds"]
     ]
 
 
 def get_baseline_metrics(wildcards=None):
     return [
-        "results/evaluation/{dataset}/{feature}/baselines.json".format(**run)
+        "results/evaluation/{dataset}/{split}/{feature}/baselines.json".format(**run)
         for run in get_baseline_runs()
     ]
 
@@ -166,13 +171,22 @@ def get_export_config():
 
 def get_final_output():
     outputs = ["results/report/results.md", "results/report/skipped_recordings.tsv"]
-    outputs += expand("results/split/{dataset}.leakage.md", dataset=config["datasets"])
+    outputs += expand(
+        "results/split/{dataset}.{split}.leakage.md",
+        dataset=config["datasets"],
+        split=config["split"]["strategies"],
+    )
     outputs += [
-        "results/evaluation/{dataset}/{feature}/{model}/metrics.md".format(**run)
+        "results/evaluation/{dataset}/{split}/{feature}/{model}/metrics.md".format(
+            **run
+        )
         for run in get_runs()
     ]
+    # Model directories for identification: from the first split (the honest one by default).
     outputs += [
-        "results/export/{dataset}/{feature}/{model}".format(**run) for run in get_runs()
+        "results/export/{dataset}/{split}/{feature}/{model}".format(**run)
+        for run in get_runs()
+        if run["split"] == config["split"]["strategies"][0]
     ]
     # Figure 1 for the first recording of every singer.
     outputs += [

@@ -1,21 +1,21 @@
 rule evaluate:
     input:
-        predictions="results/models/{dataset}/{feature}/{model}/predictions.parquet",
+        predictions="results/models/{dataset}/{split}/{feature}/{model}/predictions.parquet",
     output:
-        metrics="results/evaluation/{dataset}/{feature}/{model}/metrics.json",
+        metrics="results/evaluation/{dataset}/{split}/{feature}/{model}/metrics.json",
         markdown=report(
-            "results/evaluation/{dataset}/{feature}/{model}/metrics.md",
+            "results/evaluation/{dataset}/{split}/{feature}/{model}/metrics.md",
             caption="../report/metrics.rst",
             category="Evaluation",
         ),
     log:
-        "results/logs/evaluate/{dataset}.{feature}.{model}.log",
+        "results/logs/evaluate/{dataset}.{split}.{feature}.{model}.log",
     benchmark:
-        "results/benchmarks/evaluate/{dataset}.{feature}.{model}.tsv"
+        "results/benchmarks/evaluate/{dataset}.{split}.{feature}.{model}.tsv"
     conda:
         "../../envs/learn.yaml"
     params:
-        title="{model} on {dataset} ({feature})",
+        title="{model} on {dataset} ({feature}), {split} split",
     script:
         "../scripts/evaluate.py"
 
@@ -24,22 +24,22 @@ rule baselines:
     input:
         tensor="results/features/{dataset}/{feature}.npy",
         index="results/features/{dataset}/{feature}.index.parquet",
-        split="results/split/{dataset}.parquet",
+        split="results/split/{dataset}.{split}.parquet",
     output:
-        metrics="results/evaluation/{dataset}/{feature}/baselines.json",
+        metrics="results/evaluation/{dataset}/{split}/{feature}/baselines.json",
         markdown=report(
-            "results/evaluation/{dataset}/{feature}/baselines.md",
+            "results/evaluation/{dataset}/{split}/{feature}/baselines.md",
             caption="../report/baselines.rst",
             category="Evaluation",
         ),
     log:
-        "results/logs/baselines/{dataset}.{feature}.log",
+        "results/logs/baselines/{dataset}.{split}.{feature}.log",
     benchmark:
-        "results/benchmarks/baselines/{dataset}.{feature}.tsv"
+        "results/benchmarks/baselines/{dataset}.{split}.{feature}.tsv"
     conda:
         "../../envs/learn.yaml"
     params:
-        title="{dataset} ({feature})",
+        title="{dataset} ({feature}), {split} split",
         seed=config["train"]["seed"],
     script:
         "../scripts/baselines.py"
@@ -55,6 +55,7 @@ rule results_table:
             caption="../report/results.rst",
             category="Results",
         ),
+        csv="results/report/results.csv",
     log:
         "results/logs/results_table.log",
     benchmark:

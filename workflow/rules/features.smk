@@ -55,21 +55,21 @@ rule split:
     input:
         index=get_split_index,
     output:
-        split="results/split/{dataset}.parquet",
-        leakage="results/split/{dataset}.leakage.json",
+        split="results/split/{dataset}.{split}.parquet",
+        leakage="results/split/{dataset}.{split}.leakage.json",
         leakage_md=report(
-            "results/split/{dataset}.leakage.md",
+            "results/split/{dataset}.{split}.leakage.md",
             caption="../report/leakage.rst",
             category="Leakage",
         ),
     log:
-        "results/logs/split/{dataset}.log",
+        "results/logs/split/{dataset}.{split}.log",
     benchmark:
-        "results/benchmarks/split/{dataset}.tsv"
+        "results/benchmarks/split/{dataset}.{split}.tsv"
     conda:
         "../../envs/motifs.yaml"
     params:
-        strategy=config["split"]["strategy"],
+        strategy="{split}",
         test_fraction=config["split"]["test_fraction"],
         validation_fraction=config["split"]["validation_fraction"],
         seed=config["split"]["seed"],

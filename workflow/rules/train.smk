@@ -2,14 +2,14 @@ rule train:
     input:
         tensor="results/features/{dataset}/{feature}.npy",
         index="results/features/{dataset}/{feature}.index.parquet",
-        split="results/split/{dataset}.parquet",
+        split="results/split/{dataset}.{split}.parquet",
     output:
-        model="results/models/{dataset}/{feature}/{model}/model.pt",
-        history="results/models/{dataset}/{feature}/{model}/history.tsv",
+        model="results/models/{dataset}/{split}/{feature}/{model}/model.pt",
+        history="results/models/{dataset}/{split}/{feature}/{model}/history.tsv",
     log:
-        "results/logs/train/{dataset}.{feature}.{model}.log",
+        "results/logs/train/{dataset}.{split}.{feature}.{model}.log",
     benchmark:
-        "results/benchmarks/train/{dataset}.{feature}.{model}.tsv"
+        "results/benchmarks/train/{dataset}.{split}.{feature}.{model}.tsv"
     conda:
         "../../envs/learn.yaml"
     threads: 2
@@ -32,16 +32,16 @@ rule train:
 
 rule predict:
     input:
-        model="results/models/{dataset}/{feature}/{model}/model.pt",
+        model="results/models/{dataset}/{split}/{feature}/{model}/model.pt",
         tensor="results/features/{dataset}/{feature}.npy",
         index="results/features/{dataset}/{feature}.index.parquet",
-        split="results/split/{dataset}.parquet",
+        split="results/split/{dataset}.{split}.parquet",
     output:
-        predictions="results/models/{dataset}/{feature}/{model}/predictions.parquet",
+        predictions="results/models/{dataset}/{split}/{feature}/{model}/predictions.parquet",
     log:
-        "results/logs/predict/{dataset}.{feature}.{model}.log",
+        "results/logs/predict/{dataset}.{split}.{feature}.{model}.log",
     benchmark:
-        "results/benchmarks/predict/{dataset}.{feature}.{model}.tsv"
+        "results/benchmarks/predict/{dataset}.{split}.{feature}.{model}.tsv"
     conda:
         "../../envs/learn.yaml"
     threads: 2
@@ -55,15 +55,15 @@ rule predict:
 
 rule export_model:
     input:
-        model="results/models/{dataset}/{feature}/{model}/model.pt",
+        model="results/models/{dataset}/{split}/{feature}/{model}/model.pt",
         clusters="results/contour/clusters.json",
         dictionaries=expand("results/motifs/{singer}.dictionary.tsv", singer=SINGERS),
     output:
-        model_dir=directory("results/export/{dataset}/{feature}/{model}"),
+        model_dir=directory("results/export/{dataset}/{split}/{feature}/{model}"),
     log:
-        "results/logs/export_model/{dataset}.{feature}.{model}.log",
+        "results/logs/export_model/{dataset}.{split}.{feature}.{model}.log",
     benchmark:
-        "results/benchmarks/export_model/{dataset}.{feature}.{model}.tsv"
+        "results/benchmarks/export_model/{dataset}.{split}.{feature}.{model}.tsv"
     conda:
         "../../envs/learn.yaml"
     params:
