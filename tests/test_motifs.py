@@ -100,3 +100,19 @@ def test_motif_items_drop_short_occurrences_and_carry_groups():
     assert list(items.columns) == list(ITEM_COLUMNS)
     assert len(items) == 1 and items["group"].tolist() == ["album"]
     assert items["item_id"].tolist() == ["EM_m00001@r1/1/0"]
+
+
+def test_dictionary_summary_counts_per_singer_and_in_all():
+    from cantaor.motifs import dictionary_summary
+
+    a_dict, a_occ = build_dictionary(
+        "A", {"r1": contour_table([["+1", "-2", "+3"]] * 3)}, min_support=2, min_length=3
+    )
+    b_dict, b_occ = build_dictionary(
+        "B", {"r2": contour_table([["-1", "-1", "+2", "+2"]] * 2)}, min_support=2, min_length=2
+    )
+    table = dictionary_summary([a_dict, b_dict], [a_occ, b_occ]).set_index("singer")
+    assert table.loc["A", "motifs"] == 1 and table.loc["A", "instances"] == 3
+    assert table.loc["B", "motifs"] == len(b_dict)
+    assert table.loc["B", "instances"] == len(b_occ)
+    assert table.loc["all", "instances"] == 3 + len(b_occ)

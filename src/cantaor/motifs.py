@@ -191,3 +191,36 @@ def _occurrence_table(
         }
     )
     return table.sort_values(["recording", "start_s", "end_s", "motif_id"], ignore_index=True)
+
+
+def dictionary_summary(
+    dictionaries: list[pd.DataFrame], occurrences: list[pd.DataFrame]
+) -> pd.DataFrame:
+    """Per singer: motifs in the dictionary, occurrences (instances), recordings, mean length.
+
+    The paper's Table 1 reports motif instances per singer; the last row sums them.
+    """
+    motifs = pd.concat(dictionaries, ignore_index=True)
+    found = pd.concat(occurrences, ignore_index=True)
+    table = pd.DataFrame(
+        {
+            "motifs": motifs.groupby("singer").size(),
+            "instances": found.groupby("singer").size(),
+            "recordings_with_motifs": found.groupby("singer")["recording"].nunique(),
+            "mean_length": motifs.groupby("singer")["length"].mean().round(2),
+            "mean_duration_s": found.groupby("singer")["duration_s"].mean().round(3),
+        }
+    )
+    table = table.fillna(0).astype(
+        {"motifs": "int64", "instances": "int64", "recordings_with_motifs": "int64"}
+    )
+    table = table.rename_axis("singer").reset_index()
+    total = {
+        "singer": "all",
+        "motifs": int(table["motifs"].sum()),
+        "instances": int(table["instances"].sum()),
+        "recordings_with_motifs": int(table["recordings_with_motifs"].sum()),
+        "mean_length": round(float(motifs["length"].mean()), 2) if len(motifs) else 0.0,
+        "mean_duration_s": round(float(found["duration_s"].mean()), 3) if len(found) else 0.0,
+    }
+    return pd.concat([table, pd.DataFrame([total])], ignore_index=True)

@@ -170,7 +170,11 @@ def get_export_config():
 
 
 def get_final_output():
-    outputs = ["results/report/results.md", "results/report/skipped_recordings.tsv"]
+    outputs = [
+        "results/report/results.md",
+        "results/report/skipped_recordings.tsv",
+        "results/report/motifs_per_singer.md",
+    ]
     outputs += expand(
         "results/split/{dataset}.{split}.leakage.md",
         dataset=config["datasets"],

@@ -47,3 +47,26 @@ rule motif_recovery:
         iou=config["recovery"]["iou"],
     script:
         "../scripts/recovery.py"
+
+
+rule motif_table:
+    input:
+        dictionaries=expand("results/motifs/{singer}.dictionary.tsv", singer=SINGERS),
+        occurrences=expand(
+            "results/motifs/{singer}.occurrences.parquet", singer=SINGERS
+        ),
+    output:
+        tsv="results/report/motifs_per_singer.tsv",
+        markdown=report(
+            "results/report/motifs_per_singer.md",
+            caption="../report/motif_table.rst",
+            category="Motifs",
+        ),
+    log:
+        "results/logs/motif_table.log",
+    benchmark:
+        "results/benchmarks/motif_table.tsv"
+    conda:
+        "../../envs/motifs.yaml"
+    script:
+        "../scripts/motif_table.py"
