@@ -202,6 +202,22 @@ def test_editing_kmeans_reruns_from_contours_but_never_f0(finished_run):
     assert {"dataset_items", "feature_store", "split", "train", "predict", "evaluate"} <= set(jobs)
 
 
+def test_editing_a_mining_setting_reruns_from_the_motifs_on(finished_run):
+    workdir, _ = finished_run
+    write_config(workdir, mining={"min_support": 3})
+    jobs = planned_jobs(workdir)
+    assert not {"demo_recording", "f0", "contour_clusters", "contour", "contour_figure"} & set(jobs)
+    assert jobs["motifs"] == 3 and jobs["dataset_items"] == 1 and jobs["train"] == 12
+
+
+def test_the_report_builds(finished_run):
+    workdir, _ = finished_run
+    write_config(workdir)
+    snakemake(workdir, "--report", "report.html")
+    html = (workdir / "report.html").read_text(errors="replace")
+    assert "results.md" in html and "contour_S1_R1.png" in html
+
+
 def test_editing_an_f0_setting_reruns_f0_but_not_the_corpus(finished_run):
     workdir, _ = finished_run
     write_config(workdir, f0={"fmax_hz": 900})
@@ -296,6 +312,30 @@ def test_bad_recordings_fail_naming_them_or_are_skipped_and_listed(tmp_path, pol
     assert "cannot read audio" in reasons["not_audio"]
     assert "no voiced frames" in reasons["silent"]
     assert (tmp_path / "results/motifs/S1.dictionary.tsv").exists()
+
+
+def test_adding_a_recording_runs_f0_for_it_alone(tmp_path):
+    _own_corpus(tmp_path, {})
+    write_config(tmp_path, corpus={"source": "samplesheet", "samplesheet": "recordings.tsv"})
+    snakemake(tmp_path, "results/motifs/S1.dictionary.tsv", "results/motifs/S2.dictionary.tsv")
+    source = tmp_path / "audio dir/S1_R1.wav"
+    (tmp_path / "audio dir/S1_R3.wav").write_bytes(source.read_bytes())
+    with open(tmp_path / "recordings.tsv", "a") as sheet:
+        sheet.write("S1_R3\tS1\taudio dir/S1_R3.wav\n")
+    output = snakemake(
+        tmp_path,
+        "--dry-run",
+        "results/motifs/S1.dictionary.tsv",
+        "results/motifs/S2.dictionary.tsv",
+    ).stdout
+    jobs = dict(
+        (match[1], int(match[2]))
+        for match in re.finditer(r"^(\w+)\s+(\d+)$", output.split("Job stats:", 1)[1], re.M)
+        if match[1] != "total"
+    )
+    assert jobs["f0"] == 1 and "wildcards: recording=S1_R3" in output
+    # new pitch values move the corpus-wide clusters, so every contour follows
+    assert jobs["contour_clusters"] == 1 and jobs["contour"] == 5 and jobs["motifs"] == 2
 
 
 def test_too_few_recordings_per_singer_stops_before_any_job(tmp_path):
