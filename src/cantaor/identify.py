@@ -30,21 +30,7 @@ import numpy as np
 import pandas as pd
 
 from cantaor.modeldir import ModelDir, load_model_dir
-
-#: Columns of :func:`find_motif_occurrences`' table (those of
-#: :data:`cantaor.motifs.OCCURRENCE_COLUMNS`).
-OCCURRENCE_COLUMNS = (
-    "motif_id",
-    "singer",
-    "recording",
-    "pattern",
-    "phrase",
-    "first_position",
-    "last_position",
-    "start_s",
-    "end_s",
-    "duration_s",
-)
+from cantaor.motifs import OCCURRENCE_COLUMNS, locate_occurrences
 
 
 def find_motif_occurrences(
@@ -81,62 +67,46 @@ def find_motif_occurrences(
     pd.DataFrame
         Columns :data:`OCCURRENCE_COLUMNS`, sorted by start, end and motif id.
     """
-    from cantaor.mining import find_occurrences
-
-    motifs: dict[tuple[str, ...], list[tuple[str, str, str]]] = defaultdict(list)
+    motifs: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    details: dict[str, tuple[str, str]] = {}
     for motif_id, singer, pattern in zip(
         dictionaries["motif_id"], dictionaries["singer"], dictionaries["pattern"], strict=True
     ):
         key = tuple(str(pattern).split())
         if key:
-            motifs[key].append((str(motif_id), str(singer), " ".join(key)))
+            motifs[key].append(str(motif_id))
+            details[str(motif_id)] = (str(singer), " ".join(key))
     phrases = [
         (int(phrase), group.sort_values("position").reset_index(drop=True))
         for phrase, group in symbols.groupby("phrase", sort=True)
     ]
+    tables = dict(phrases)
+    found = locate_occurrences(
+        [(recording, phrase, table["symbol"].astype(str).tolist()) for phrase, table in phrases],
+        motifs,
+        min_gap=min_gap,
+        max_gap=max_gap,
+    )
     rows = []
-
-    def add(phrase: int, table: pd.DataFrame, first: int, last: int, key) -> None:
+    for motif_id, _, phrase, first, last in found:
+        table = tables[phrase]
         start_s = float(table.at[first, "start_s"])
         end_s = float(table.at[last, "end_s"])
-        first_position = int(table.at[first, "position"])
-        last_position = int(table.at[last, "position"])
-        for motif_id, singer, pattern in motifs[key]:
-            rows.append(
-                (
-                    motif_id,
-                    singer,
-                    recording,
-                    pattern,
-                    phrase,
-                    first_position,
-                    last_position,
-                    start_s,
-                    end_s,
-                    end_s - start_s,
-                )
+        singer, pattern = details[motif_id]
+        rows.append(
+            (
+                motif_id,
+                singer,
+                recording,
+                pattern,
+                phrase,
+                int(table.at[first, "position"]),
+                int(table.at[last, "position"]),
+                start_s,
+                end_s,
+                end_s - start_s,
             )
-
-    if min_gap == 0 and max_gap == 0:
-        lengths = sorted({len(key) for key in motifs})
-        for phrase, table in phrases:
-            sequence = table["symbol"].astype(str).tolist()
-            for start in range(len(sequence)):
-                for length in lengths:
-                    if start + length > len(sequence):
-                        break
-                    key = tuple(sequence[start : start + length])
-                    if key in motifs:
-                        add(phrase, table, start, start + length - 1, key)
-    else:
-        for phrase, table in phrases:
-            sequence = table["symbol"].astype(str).tolist()
-            present = set(sequence)
-            for key in motifs:
-                if not present.issuperset(key):
-                    continue
-                for positions in find_occurrences(sequence, key, min_gap=min_gap, max_gap=max_gap):
-                    add(phrase, table, positions[0], positions[-1], key)
+        )
     table = pd.DataFrame(rows, columns=list(OCCURRENCE_COLUMNS)).astype(
         {
             "motif_id": object,

@@ -44,32 +44,43 @@ OCCURRENCE_COLUMNS = (
 SCOPES = ("singer", "recording")
 
 
-def _occurrences(
+def locate_occurrences(
     phrases: list[tuple[str, int, list[str]]],
-    patterns: list[tuple[tuple[str, ...], str]],
+    patterns: Mapping[tuple[str, ...], list[str]],
     *,
     min_gap: int,
     max_gap: int | None,
 ) -> list[tuple[str, str, int, int, int]]:
-    """(motif_id, recording, phrase, first, last) for every occurrence of every pattern."""
+    """(motif_id, recording, phrase, first, last) for every occurrence of every pattern.
+
+    Parameters
+    ----------
+    phrases : list of (recording, phrase, symbols)
+    patterns : mapping of pattern tuple -> motif ids
+        A pattern shared by several dictionaries gives one row per motif id.
+    min_gap, max_gap : int
+        The gap constraint; contiguous patterns are found in one pass over the
+        substrings of the needed lengths, others with
+        :func:`cantaor.mining.find_occurrences` (one occurrence per start).
+    """
     found = []
     if min_gap == 0 and max_gap == 0:
-        # Contiguous patterns: one pass over every substring of the needed lengths.
-        wanted = {pattern: motif_id for pattern, motif_id in patterns}
-        lengths = sorted({len(pattern) for pattern in wanted})
+        lengths = sorted({len(pattern) for pattern in patterns})
         for recording, phrase, symbols in phrases:
             for start in range(len(symbols)):
                 for length in lengths:
                     if start + length > len(symbols):
                         break
-                    motif_id = wanted.get(tuple(symbols[start : start + length]))
-                    if motif_id is not None:
+                    for motif_id in patterns.get(tuple(symbols[start : start + length]), ()):
                         found.append((motif_id, recording, phrase, start, start + length - 1))
         return found
-    for pattern, motif_id in patterns:
+    for pattern, motif_ids in patterns.items():
         for recording, phrase, symbols in phrases:
+            if not set(symbols).issuperset(pattern):
+                continue
             for positions in find_occurrences(symbols, pattern, min_gap=min_gap, max_gap=max_gap):
-                found.append((motif_id, recording, phrase, positions[0], positions[-1]))
+                for motif_id in motif_ids:
+                    found.append((motif_id, recording, phrase, positions[0], positions[-1]))
     return found
 
 
@@ -133,15 +144,15 @@ def build_dictionary(
             min_length=min_length,
             max_length=max_length,
         )
-        patterns = []
+        patterns = {}
         for pattern, support in mined:
             motif_id = f"{singer}_m{len(dictionary_rows) + 1:05d}"
-            patterns.append((tuple(pattern), motif_id))
+            patterns[tuple(pattern)] = [motif_id]
             dictionary_rows.append(
                 (motif_id, singer, " ".join(pattern), len(pattern), support, unit)
             )
         occurrence_rows.extend(
-            _occurrences(unit_phrases, patterns, min_gap=min_gap, max_gap=max_gap)
+            locate_occurrences(unit_phrases, patterns, min_gap=min_gap, max_gap=max_gap)
         )
     dictionary = pd.DataFrame(dictionary_rows, columns=list(DICTIONARY_COLUMNS)).astype(
         {"length": "int64", "support": "int64"}
