@@ -311,6 +311,14 @@ def test_identify_table_and_quiet(built, capsys):
     assert len(captured.out.splitlines()) == 1 and captured.err == ""
 
 
+def test_identify_verbose_reports_recordings_done_and_time_left(built, capsys):
+    paths = [str(built["audio"][built["busiest"]])] * 2
+    assert main(["identify", *paths, "--model-dir", str(built["model_dir"]), "-v"]) == 0
+    err = capsys.readouterr().err
+    assert "identify: 1/2 recordings (50%)" in err and "left" in err
+    assert err.count("identify: 2/2 recordings (100%)") == 1
+
+
 def test_identify_module_subprocess_json(built):
     completed = subprocess.run(
         [

@@ -122,6 +122,7 @@ def _identify(args: argparse.Namespace) -> int:
     from cantaor.identify import identify_recording
     from cantaor.logs import line_logger
     from cantaor.modeldir import load_model_dir
+    from cantaor.progress import Progress, terminal
 
     _quiet_essentia()
     model_dir = load_model_dir(args.model_dir)
@@ -133,6 +134,16 @@ def _identify(args: argparse.Namespace) -> int:
             f"{len(model_dir.dictionaries)} motifs"
         )
     results, errors = [], []
+    # Time left over several recordings: plain lines with --verbose; a line
+    # redrawn on a terminal's stderr when stdout goes elsewhere (a file, a pipe).
+    progress = Progress(
+        len(args.paths),
+        "identify",
+        unit="recordings",
+        log=log if len(args.paths) > 1 else None,
+        stream=None if args.quiet or sys.stdout.isatty() else terminal(),
+        interval_s=0,
+    )
     for path in args.paths:
         try:
             result = identify_recording(
@@ -142,11 +153,14 @@ def _identify(args: argparse.Namespace) -> int:
             print(f"cantaor identify: error: {err}", file=sys.stderr)
             errors.append({"path": str(path), "error": str(err)})
             continue
+        finally:
+            progress.update()
         results.append(result)
         if not args.json:
             print(format_identification(result, brief=args.quiet), flush=True)
             if not args.quiet and len(args.paths) > 1:
                 print()
+    progress.close()
     if args.json:
         document = {
             "model_dir": str(model_dir.path),

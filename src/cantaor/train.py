@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cantaor.models import build_model
+from cantaor.progress import Progress, format_seconds, terminal
 
 HISTORY_COLUMNS = ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds"]
 _CHECKPOINT_FORMAT = "cantaor-train-checkpoint-1"
@@ -69,6 +70,9 @@ class TrainConfig:
         longest item, so this skips most of the padding). The model ignores
         padding, so it changes which items share a batch, not what an item
         contributes; False draws batches uniformly at random.
+    progress_interval_s : float
+        Seconds between two progress lines (batches done, time left) within an
+        epoch; a terminal also gets a line redrawn in place.
     """
 
     epochs: int = 20
@@ -80,6 +84,7 @@ class TrainConfig:
     threads: int | None = None
     mixed_precision: bool = True
     bucket_by_length: bool = True
+    progress_interval_s: float = 30.0
 
 
 @dataclass
@@ -235,9 +240,22 @@ def train_model(
                 rng=np.random.default_rng([config.seed, epoch]),
                 bucket_by_length=config.bucket_by_length,
             )
-            train_loss, train_accuracy = _train_epoch(
-                model, optimizer, scaler, batches(order), device_type=device.type, use_amp=use_amp
-            )
+            with Progress(
+                len(order),
+                f"epoch {epoch}/{config.epochs}",
+                unit="batches",
+                log=log,
+                stream=terminal(),
+                interval_s=config.progress_interval_s,
+            ) as progress:
+                train_loss, train_accuracy = _train_epoch(
+                    model,
+                    optimizer,
+                    scaler,
+                    _counted(batches(order), progress),
+                    device_type=device.type,
+                    use_amp=use_amp,
+                )
             val_loss, val_accuracy = _evaluate(
                 model,
                 batches(_length_sorted_batches(val_idx, lengths, config.batch_size)),
@@ -258,10 +276,18 @@ def train_model(
                 state["epochs_without_improvement"] += 1
             state["stopped_early"] = state["epochs_without_improvement"] >= config.patience
             state["epoch"] = epoch
+            left = 0 if state["stopped_early"] else config.epochs - epoch
+            seconds_per_epoch = float(np.mean(state["history"]["seconds"]))
             log(
                 f"epoch {epoch}/{config.epochs}  train_loss {train_loss:.4f}  "
                 f"train_acc {train_accuracy:.4f}  val_loss {val_loss:.4f}  "
                 f"val_acc {val_accuracy:.4f}  {seconds:.1f}s"
+                + (
+                    f"  (at most {left} more epochs, about "
+                    f"{format_seconds(left * seconds_per_epoch)} left)"
+                    if left
+                    else ""
+                )
             )
             if checkpoint_path is not None:
                 _save_checkpoint(
@@ -466,6 +492,13 @@ def load_model(path):
         for key in ("model_name", "model_options", "n_classes", "classes", "extra")
     }
     return model, metadata
+
+
+def _counted(batches, progress):
+    """Yield ``batches`` unchanged, counting each one into ``progress``."""
+    for batch in batches:
+        yield batch
+        progress.update()
 
 
 def _train_epoch(model, optimizer, scaler, batches, *, device_type, use_amp):
