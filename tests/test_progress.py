@@ -89,6 +89,7 @@ def test_training_logs_batches_and_time_left():
     batch_lines = [line for line in lines if line.startswith("epoch 1/3: ")]
     assert batch_lines[0].startswith("epoch 1/3: 1/4 batches (25%)")
     assert batch_lines[-1].startswith("epoch 1/3: 4/4 batches (100%)")
+    assert len(batch_lines) == 4  # one per batch at interval 0, no repeated final line
     summaries = [line for line in lines if "train_loss" in line]
     assert len(summaries) == 3
     assert "at most 2 more epochs, about" in summaries[0]

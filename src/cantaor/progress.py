@@ -58,6 +58,9 @@ class Progress:
         place for plain lines).
     interval_s : float
         Seconds between two log lines.
+    final_log_line : bool
+        Whether :meth:`close` logs the final state (False when the caller logs
+        its own summary of the finished work).
     clock : callable returning seconds
         Monotonic clock (replaceable in tests).
 
@@ -74,6 +77,7 @@ class Progress:
         log: Callable[[str], None] | None = None,
         stream: TextIO | None = None,
         interval_s: float = 30.0,
+        final_log_line: bool = True,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if total < 0:
@@ -85,6 +89,7 @@ class Progress:
         self._log = log
         self._stream = stream if stream is not None and _is_terminal(stream) else None
         self._interval_s = float(interval_s)
+        self._final_log_line = final_log_line
         self._clock = clock
         self._started = clock()
         self._last_log = self._started
@@ -132,7 +137,7 @@ class Progress:
         if self._closed:
             return
         self._closed = True
-        if self._log is not None and self.line() != self._last_line:
+        if self._log is not None and self._final_log_line and self.line() != self._last_line:
             self._emit(self.line())
         if self._stream is not None:
             self._stream.write("\r\x1b[2K" + self.line() + "\n")

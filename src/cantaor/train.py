@@ -247,6 +247,7 @@ def train_model(
                 log=log,
                 stream=terminal(),
                 interval_s=config.progress_interval_s,
+                final_log_line=False,  # the epoch's summary line follows
             ) as progress:
                 train_loss, train_accuracy = _train_epoch(
                     model,
