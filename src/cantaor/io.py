@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import struct
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,11 +50,10 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{path.name}.",
-        suffix=suffix if suffix is not None else path.suffix,
-        dir=path.parent,
-    )
+    prefix = f".{path.name}."
+    suffix = suffix if suffix is not None else path.suffix
+    _remove_stale_temporaries(path.parent, prefix, suffix)
+    fd, tmp_name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.chmod(_FILE_MODE)
@@ -61,6 +62,21 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _remove_stale_temporaries(directory: Path, prefix: str, suffix: str) -> None:
+    """Delete temporary files of this destination left by a killed writer.
+
+    A process killed with SIGKILL cannot clean up, so its temporary file stays
+    (under a hidden name no rule reads). Each output has one writer at a time,
+    so the next write of the same destination removes them.
+    """
+    # mkstemp names: prefix, 8 characters from [a-z0-9_], suffix.
+    pattern = re.compile(re.escape(prefix) + "[a-z0-9_]{8}" + re.escape(suffix))
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                Path(entry.path).unlink(missing_ok=True)
 
 
 def write_parquet(frame: pd.DataFrame, path: str | os.PathLike) -> None:
@@ -103,11 +119,13 @@ def load_audio(
     Raises
     ------
     AudioError
-        When the file is missing, unreadable, empty or holds non-finite samples.
+        When the file is missing, unreadable, empty, truncated (a WAV file
+        shorter than its header declares) or holds non-finite samples.
     """
     path = Path(path)
     if not path.is_file():
         raise AudioError(f"{path}: audio file not found")
+    _check_wav_length(path)
     try:
         audio, file_rate = sf.read(path, dtype="float32", always_2d=True)
     except Exception as err:  # libsndfile raises several types for corrupt input
@@ -121,3 +139,32 @@ def load_audio(
         audio = soxr.resample(audio, file_rate, sample_rate, quality="HQ").astype(np.float32)
         file_rate = sample_rate
     return np.ascontiguousarray(audio), int(file_rate)
+
+
+def _check_wav_length(path: Path) -> None:
+    """Raise AudioError when a RIFF/WAVE file holds fewer data bytes than declared.
+
+    libsndfile reads a truncated WAV file (an interrupted copy or download)
+    without complaint, returning the samples that are present; a corpus should
+    not silently lose the end of a recording. Other formats and WAV files whose
+    header leaves the length open (0 or 0xFFFFFFFF, as streaming writers do)
+    are left to libsndfile.
+    """
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        header = handle.read(12)
+        if len(header) < 12 or header[:4] != b"RIFF" or header[8:12] != b"WAVE":
+            return
+        offset = 12
+        while offset + 8 <= size:
+            handle.seek(offset)
+            chunk_id, chunk_size = struct.unpack("<4sI", handle.read(8))
+            if chunk_id == b"data":
+                present = size - offset - 8
+                if chunk_size not in (0, 0xFFFFFFFF) and present < chunk_size:
+                    raise AudioError(
+                        f"{path}: truncated WAV file: the header declares {chunk_size} "
+                        f"bytes of audio, the file holds {present}"
+                    )
+                return
+            offset += 8 + chunk_size + (chunk_size & 1)  # chunks are padded to even sizes
