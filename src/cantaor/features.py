@@ -401,6 +401,17 @@ def content_hash(audio: np.ndarray) -> str:
     return hashlib.blake2b(quantised.tobytes(), digest_size=16).hexdigest()
 
 
+def _store_rows(kind: str, options: dict, pad_bins_to: int | None) -> tuple[int, int]:
+    """The feature's bins and the store's rows (bins after padding)."""
+    n_bins = feature_bins(kind, **options)
+    if pad_bins_to is not None and pad_bins_to < n_bins:
+        raise ValueError(
+            f"pad_bins_to={pad_bins_to} is fewer than the {n_bins} bins of {kind!r}; "
+            "bins are padded, never cropped"
+        )
+    return n_bins, n_bins if pad_bins_to is None else pad_bins_to
+
+
 def build_store(
     items: pd.DataFrame,
     audio_paths: Mapping[str, str | os.PathLike],
@@ -473,13 +484,7 @@ def build_store(
         fmax_hz=fmax_hz,
         spectrogram_n_fft=spectrogram_n_fft,
     )
-    n_bins = feature_bins(kind, **options)
-    if pad_bins_to is not None and pad_bins_to < n_bins:
-        raise ValueError(
-            f"pad_bins_to={pad_bins_to} is fewer than the {n_bins} bins of {kind!r}; "
-            "bins are padded, never cropped"
-        )
-    n_rows = n_bins if pad_bins_to is None else pad_bins_to
+    n_bins, n_rows = _store_rows(kind, options, pad_bins_to)
     items = items.sort_values(["recording", "start_s", "end_s", "item_id"], ignore_index=True)
     with atomic_path(tensor_path) as tmp_tensor:
         store = np.lib.format.open_memmap(
@@ -508,6 +513,83 @@ def build_store(
         index = items.assign(
             duration_s=items["end_s"] - items["start_s"], n_frames=valid, content_hash=hashes
         )[list(INDEX_COLUMNS)]
+        with atomic_path(index_path) as tmp_index:
+            index.to_parquet(tmp_index, index=False)
+    return index
+
+
+def build_clip_store(
+    items: pd.DataFrame,
+    *,
+    tensor_path: str | os.PathLike,
+    index_path: str | os.PathLike,
+    n_frames: int = 426,
+    sample_rate: int = 16000,
+    win_s: float = 0.025,
+    hop_s: float = 0.01,
+    n_fft: int = 1024,
+    n_mels: int = 128,
+    fmin_hz: float = 0.0,
+    fmax_hz: float | None = None,
+    dtype: str = "float16",
+    log=None,
+    kind: str = "logmel",
+    n_mfcc: int = 40,
+    spectrogram_n_fft: int | None = None,
+    pad_bins_to: int | None = None,
+) -> pd.DataFrame:
+    """Compute one feature of every pre-cut clip and write the store.
+
+    The store of :func:`build_store` for clips that are files of their own
+    (:mod:`cantaor.clips`): each clip is read, resampled to ``sample_rate``
+    and analysed whole, one at a time, so memory stays bounded by one clip
+    and the memory-mapped array.
+
+    Parameters
+    ----------
+    items : pd.DataFrame
+        A clip item table (:data:`cantaor.clips.CLIP_ITEM_COLUMNS`): the
+        columns of :data:`INDEX_COLUMNS` but ``n_frames``, plus ``path`` and
+        ``audio_group``. ``content_hash`` is kept as given (taken at the clip's
+        own rate).
+    Other parameters
+        As :func:`build_store`.
+
+    Returns
+    -------
+    pd.DataFrame
+        The index: :data:`INDEX_COLUMNS` then ``audio_group``, in ``items``'
+        order (the array's order).
+    """
+    options = dict(
+        sample_rate=sample_rate,
+        win_s=win_s,
+        hop_s=hop_s,
+        n_fft=n_fft,
+        n_mels=n_mels,
+        n_mfcc=n_mfcc,
+        fmin_hz=fmin_hz,
+        fmax_hz=fmax_hz,
+        spectrogram_n_fft=spectrogram_n_fft,
+    )
+    n_bins, n_rows = _store_rows(kind, options, pad_bins_to)
+    items = items.reset_index(drop=True)
+    with atomic_path(tensor_path) as tmp_tensor:
+        store = np.lib.format.open_memmap(
+            tmp_tensor, mode="w+", dtype=dtype, shape=(len(items), n_rows, n_frames)
+        )
+        valid = np.zeros(len(items), dtype=np.int64)
+        for row, path in enumerate(items["path"]):
+            audio, _ = load_audio(path, sample_rate=sample_rate)
+            block = compute_feature(kind, audio, **options)[:, :n_frames]
+            store[row] = 0
+            store[row, :n_bins, : block.shape[1]] = block
+            valid[row] = max(1, block.shape[1])
+            if log is not None and (row + 1) % 1000 == 0:
+                log(f"{row + 1} of {len(items)} clips")
+        store.flush()
+        del store
+        index = items.assign(n_frames=valid)[[*INDEX_COLUMNS, "audio_group"]]
         with atomic_path(index_path) as tmp_index:
             index.to_parquet(tmp_index, index=False)
     return index

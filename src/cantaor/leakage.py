@@ -9,9 +9,11 @@ This module finds such links in a store index
 - :func:`find_duplicates` and :func:`deduplicate`: identical contents
   (``content_hash``);
 - :func:`assign_groups`: connected components of items linked by a shared
-  sample-sheet ``group``, identical content, or overlapping spans of one
-  recording; whole components are what an honest split keeps on one side
-  (:func:`cantaor.split.split_with_report` takes them as ``groups``);
+  sample-sheet ``group``, identical content, overlapping spans of one
+  recording, or (for pre-cut clips, whose spans are unknown) a shared run of
+  samples (``audio_group``, :mod:`cantaor.clips`); whole components are what
+  an honest split keeps on one side (:func:`cantaor.split.split_with_report`
+  takes them as ``groups``);
 - :func:`leakage_report` and :func:`leakage_markdown`: the numbers, for the
   index alone and for a split of it.
 
@@ -186,7 +188,7 @@ def _link_overlaps(uf: _UnionFind, starts: np.ndarray, ends: np.ndarray) -> None
 def components(
     index: pd.DataFrame,
     *,
-    link: Iterable[str] = ("group", "content", "overlap"),
+    link: Iterable[str] = ("group", "content", "overlap", "audio"),
     phrase: bool = False,
 ) -> pd.Series:
     """Connected components of items under the chosen links.
@@ -195,11 +197,12 @@ def components(
     ----------
     index : pd.DataFrame
         Items with ``item_id`` and the columns the links need: ``group``;
-        ``content_hash``; ``recording``, ``start_s``, ``end_s``. A link whose
-        columns are absent is skipped.
-    link : iterable of {"group", "content", "overlap"}
+        ``content_hash``; ``recording``, ``start_s``, ``end_s``; ``audio_group``.
+        A link whose columns are absent is skipped; NaN spans overlap nothing.
+    link : iterable of {"group", "content", "overlap", "audio"}
         ``group``: same sample-sheet group; ``content``: same content hash;
-        ``overlap``: overlapping spans within one recording.
+        ``overlap``: overlapping spans within one recording; ``audio``: same
+        ``audio_group`` (clips sharing a run of samples).
     phrase : bool
         Also join motif items of one phrase (ids ``...@recording/phrase/position``).
 
@@ -209,7 +212,7 @@ def components(
         Per item (aligned with ``index``), the smallest ``item_id`` of its component.
     """
     link = set(link)
-    unknown = link - {"group", "content", "overlap"}
+    unknown = link - {"group", "content", "overlap", "audio"}
     if unknown:
         raise ValueError(f"unknown link(s) {', '.join(sorted(unknown))}")
     n = len(index)
@@ -218,6 +221,8 @@ def components(
         _link_equal(uf, index["group"])
     if "content" in link and "content_hash" in index:
         _link_equal(uf, index["content_hash"])
+    if "audio" in link and "audio_group" in index:
+        _link_equal(uf, index["audio_group"])
     if "overlap" in link and {"recording", "start_s", "end_s"} <= set(index.columns):
         starts = index["start_s"].to_numpy(dtype="float64")
         ends = index["end_s"].to_numpy(dtype="float64")
@@ -256,8 +261,9 @@ def assign_groups(index: pd.DataFrame) -> pd.Series:
     """Split groups: items linked by group, identical content or overlapping audio.
 
     Two items are linked when they share the sample sheet's ``group`` (album or
-    recording), the same ``content_hash``, or overlapping spans of one
-    recording; a split group is a connected component of these links, computed
+    recording), the same ``content_hash``, overlapping spans of one
+    recording, or an ``audio_group`` (pre-cut clips sharing a run of samples);
+    a split group is a connected component of these links, computed
     with a union-find. Links whose columns the index lacks are skipped (an item
     table without ``content_hash`` is grouped by group and overlap only).
 
@@ -325,7 +331,8 @@ def leakage_report(index: pd.DataFrame, split: pd.DataFrame | None = None) -> di
         With a split, under ``split``: ``n_train``, ``n_test``, and the shares
         of test items with an identical-content item in train
         (``test_identical_in_train``), with an overlapping span of the same
-        recording in train (``test_overlap_in_train``), whose recording
+        recording or the same ``audio_group`` in train
+        (``test_overlap_in_train``), whose recording
         (``test_recording_in_train``) or sample-sheet group
         (``test_group_in_train``) is also in train, and whose identical copy
         in train carries the same singer (``test_label_copy_correct``: the
@@ -375,6 +382,9 @@ def leakage_report(index: pd.DataFrame, split: pd.DataFrame | None = None) -> di
         [(h, s) in labelled for h, s in zip(index["content_hash"], index["singer"])], dtype=bool
     )
     overlap = _overlap_with(index, test, train)
+    if "audio_group" in index:
+        shared = index["audio_group"].isin(set(index.loc[train, "audio_group"])).to_numpy()
+        overlap |= test & shared
     recording = test & index["recording"].isin(set(index.loc[train, "recording"])).to_numpy()
     group = test & index["group"].isin(set(index.loc[train, "group"])).to_numpy()
     counts = {
@@ -410,7 +420,7 @@ def leakage_markdown(report: dict) -> str:
         "| items sharing their content with the same singer | "
         f"{report['n_items_duplicated_within_singer']} |",
         f"| items whose content carries 2+ singers | {report['n_items_cross_singer']} |",
-        f"| split groups (group + content + overlap) | {report['n_split_groups']} |",
+        f"| split groups (group + content + shared audio) | {report['n_split_groups']} |",
         "",
         "| singer | items | recordings | sample-sheet groups | split groups |",
         "|---|---|---|---|---|",
@@ -442,7 +452,7 @@ def leakage_markdown(report: dict) -> str:
         ]
         for key, label in (
             ("test_identical_in_train", "with an identical clip in train"),
-            ("test_overlap_in_train", "overlapping a train item of the same recording"),
+            ("test_overlap_in_train", "sharing audio (overlapping span or run) with train"),
             ("test_recording_in_train", "whose recording is also in train"),
             ("test_group_in_train", "whose sample-sheet group is also in train"),
             ("test_label_copy_correct", "named right by copying a seen clip's label"),

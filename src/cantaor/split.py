@@ -191,7 +191,7 @@ def split_with_report(
             train_items = index[units.isin(remaining).to_numpy()]
             if train_items.empty:
                 continue
-            parts = components(train_items, link=("content", "overlap"), phrase=True)
+            parts = components(train_items, link=("content", "overlap", "audio"), phrase=True)
             held = _take(sorted(parts.unique()), validation_fraction, rng, keep=1)
             subset[parts.index[parts.isin(held)]] = "validation"
         report.update(
