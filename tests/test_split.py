@@ -4,7 +4,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cantaor.leakage import assign_groups
-from cantaor.split import kfold_items, split_items, split_with_report
+from cantaor.split import (
+    kfold_items,
+    parse_split_name,
+    split_items,
+    split_name,
+    split_names,
+    split_with_report,
+)
 
 
 def _index(groups_per_singer, items_per_group=10):
@@ -222,3 +229,76 @@ def test_group_kfold_deals_whole_units_and_keeps_untestable_singers_in_training(
     assert kfold_items(index, n_folds=3, seed=2)[0].equals(folds)
     with pytest.raises(ValueError, match="n_folds"):
         kfold_items(index, n_folds=1)
+
+
+def _rows_index(rows):
+    return pd.DataFrame(
+        [
+            {
+                "item_id": f"{singer}_m{k}@{singer}{recording}/{k % 2}/{k}",
+                "singer": singer,
+                "recording": f"{singer}{recording}",
+                "group": f"{singer}{recording}",
+                "motif_id": f"{singer}_m{k}",
+                "start_s": start / 2,
+                "end_s": (start + length) / 2,
+                "content_hash": f"h{content}",
+            }
+            for k, (singer, recording, content, start, length) in enumerate(rows)
+        ]
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(split_rows, st.integers(0, 10), st.integers(2, 4))
+def test_kfold_splits_test_every_dealt_unit_once_and_never_straddle(rows, seed, n_folds):
+    index = _rows_index(rows)
+    groups = assign_groups(index)
+    folds, _ = kfold_items(index, n_folds=n_folds, seed=seed, groups=groups)
+    times_tested = pd.Series(0, index=index.index)
+    for fold in range(1, n_folds + 1):
+        split, report = split_with_report(
+            index,
+            strategy="kfold",
+            fold=fold,
+            n_folds=n_folds,
+            groups=groups,
+            validation_fraction=0.3,
+            seed=seed,
+        )
+        assert report["fold"] == fold and report["n_folds"] == n_folds
+        subset = split["subset"].to_numpy()
+        test = subset == "test"
+        assert (test == (folds["fold"].to_numpy() == fold - 1)).all()
+        times_tested += test
+        merged = index.assign(subset=subset, unit=groups.to_numpy())
+        tested, rest = merged[test], merged[~test]
+        assert set(tested["unit"]).isdisjoint(rest["unit"])
+        assert set(tested["content_hash"]).isdisjoint(rest["content_hash"])
+        assert not any(_overlap(a, b) for a in tested.itertuples() for b in rest.itertuples())
+        train = merged[merged["subset"] == "train"]
+        validation = merged[merged["subset"] == "validation"]
+        assert set(train["content_hash"]).isdisjoint(validation["content_hash"])
+        assert not any(_overlap(a, b) for a in train.itertuples() for b in validation.itertuples())
+    assert (times_tested == (folds["fold"] >= 0).astype(int)).all()
+
+
+def test_split_names_round_trip():
+    assert split_names(["group", "kfold", "random"], n_folds=3) == [
+        "group",
+        "fold1of3",
+        "fold2of3",
+        "fold3of3",
+        "random",
+    ]
+    assert parse_split_name("group") == {"strategy": "group"}
+    assert parse_split_name(split_name("kfold", fold=2, n_folds=5)) == {
+        "strategy": "kfold",
+        "fold": 2,
+        "n_folds": 5,
+    }
+    for bad in ("kfold", "fold0of3", "fold4of3", "fold1of1", "album"):
+        with pytest.raises(ValueError, match="unknown split"):
+            parse_split_name(bad)
+    with pytest.raises(ValueError, match="kfold needs n_folds"):
+        split_with_report(_index({"A": ["a1", "a2"]}), strategy="kfold", fold=3, n_folds=2)

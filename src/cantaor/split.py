@@ -22,6 +22,12 @@ Two strategies:
   its units stay on the training side (train and validation), with
   ``untestable="exclude"`` they are marked ``excluded``; either way the singer
   is listed in the report of :func:`split_with_report`.
+- ``kfold``: group k-fold cross-validation. Every singer's units are dealt
+  into ``n_folds`` folds (:func:`kfold_items`); split ``fold`` tests the
+  units of that fold and trains (and validates, as ``group`` does) on the
+  rest, so the ``n_folds`` splits test every testable unit once. Split names
+  ``fold{i}of{k}`` (:func:`split_name`, :func:`parse_split_name`) carry it
+  through the workflow.
 - ``random``: the paper's protocol, a random split of items. Items from one
   recording, and overlapping items from one phrase, land on both sides, so its
   scores measure recording identity as much as singer identity
@@ -37,13 +43,14 @@ and excluded only with ``untestable="exclude"``).
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
 
 from cantaor.leakage import SPLIT_GROUP, components
 
-STRATEGIES = ("group", "random")
+STRATEGIES = ("group", "random", "kfold")
 SUBSETS = ("train", "validation", "test", "excluded")
 UNTESTABLE = ("train", "exclude")
 
@@ -120,6 +127,8 @@ def split_with_report(
     seed: int = 0,
     groups: pd.Series | None = None,
     untestable: str = "train",
+    fold: int | None = None,
+    n_folds: int | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """Assign every item to a subset, and say which singers cannot be tested.
 
@@ -130,16 +139,20 @@ def split_with_report(
         (or ``split_group``); ``recording``, ``start_s``, ``end_s`` and
         ``content_hash`` when present keep the fallback validation free of
         shared audio.
-    strategy : {"group", "random"}
+    strategy : {"group", "random", "kfold"}
     test_fraction, validation_fraction : float
         Fractions of units (``group``) or items (``random``); the validation
-        fraction applies to what remains after the test subset.
+        fraction applies to what remains after the test subset. ``kfold``
+        ignores ``test_fraction``.
     seed : int
     groups : pd.Series, optional
         Split unit per item, aligned with ``index`` (e.g.
         :func:`cantaor.leakage.assign_groups`); overrides the columns.
     untestable : {"train", "exclude"}
         Where the items of singers with fewer than two units go.
+    fold, n_folds : int
+        With ``kfold`` only: the test fold (1 to ``n_folds``) and the number
+        of folds.
 
     Returns
     -------
@@ -159,9 +172,20 @@ def split_with_report(
         raise ValueError(
             f"unknown untestable policy {untestable!r}; choose one of {', '.join(UNTESTABLE)}"
         )
-    rng = np.random.default_rng(seed)
+    fold_of: dict[str, int] = {}
+    if strategy == "kfold":
+        if n_folds is None or fold is None or not 1 <= fold <= n_folds:
+            raise ValueError(f"kfold needs n_folds and a fold from 1 to n_folds, got {fold}")
+        units = split_units(index, groups)
+        fold_of, _, _ = _deal_folds(index, units, n_folds, np.random.default_rng(seed))
+        # The folds are dealt with ``seed``; each fold's validation draws on its own stream.
+        rng = np.random.default_rng([seed, fold])
+    else:
+        rng = np.random.default_rng(seed)
     subset = pd.Series("train", index=index.index, dtype=object)
     report: dict = {"strategy": strategy, "untestable_policy": untestable}
+    if strategy == "kfold":
+        report.update(fold=fold, n_folds=n_folds)
     if strategy == "random":
         order = rng.permutation(len(index))
         n_test = round(test_fraction * len(index))
@@ -179,7 +203,10 @@ def split_with_report(
                 if untestable == "exclude":
                     subset[units.isin(singer_units).to_numpy()] = "excluded"
                     continue
-            test_units = _take(singer_units, test_fraction, rng, keep=1)
+            if strategy == "kfold":
+                test_units = [unit for unit in singer_units if fold_of[unit] == fold - 1]
+            else:
+                test_units = _take(singer_units, test_fraction, rng, keep=1)
             remaining = [unit for unit in singer_units if unit not in test_units]
             validation_units = _take(remaining, validation_fraction, rng, keep=1)
             subset[units.isin(test_units).to_numpy()] = "test"
@@ -237,8 +264,26 @@ def kfold_items(
     """
     if n_folds < 2:
         raise ValueError("n_folds must be at least 2")
-    rng = np.random.default_rng(seed)
     units = split_units(index, groups)
+    fold_of, untestable, folds_per_singer = _deal_folds(
+        index, units, n_folds, np.random.default_rng(seed)
+    )
+    fold = units.map(fold_of).astype("int64")
+    report = {
+        "n_folds": n_folds,
+        "untestable_singers": untestable,
+        "items_per_fold": {int(f): int(n) for f, n in fold.value_counts().sort_index().items()},
+        "folds_per_singer": folds_per_singer,
+    }
+    return pd.DataFrame({"item_id": index["item_id"], "fold": fold.to_numpy()}), report
+
+
+def _deal_folds(
+    index: pd.DataFrame, units: pd.Series, n_folds: int, rng: np.random.Generator
+) -> tuple[dict[str, int], list[str], dict[str, int]]:
+    """Fold (0-based, -1 for never tested) of every unit, as :func:`kfold_items` deals them."""
+    if n_folds < 2:
+        raise ValueError("n_folds must be at least 2")
     sizes = units.value_counts()
     fold_of: dict[str, int] = {}
     totals = np.zeros(n_folds, dtype=np.int64)
@@ -259,11 +304,40 @@ def kfold_items(
             mine[fold] += sizes[unit]
             totals[fold] += sizes[unit]
         folds_per_singer[singer] = int((mine > 0).sum())
-    fold = units.map(fold_of).astype("int64")
-    report = {
-        "n_folds": n_folds,
-        "untestable_singers": untestable,
-        "items_per_fold": {int(f): int(n) for f, n in fold.value_counts().sort_index().items()},
-        "folds_per_singer": folds_per_singer,
-    }
-    return pd.DataFrame({"item_id": index["item_id"], "fold": fold.to_numpy()}), report
+    return fold_of, untestable, folds_per_singer
+
+
+def split_name(strategy: str, *, fold: int | None = None, n_folds: int | None = None) -> str:
+    """The split wildcard value: the strategy, or ``fold{fold}of{n_folds}`` for ``kfold``."""
+    if strategy == "kfold":
+        return f"fold{fold}of{n_folds}"
+    return strategy
+
+
+def split_names(strategies: list[str], *, n_folds: int) -> list[str]:
+    """Every split a list of strategies gives, ``kfold`` expanded into its folds."""
+    names = []
+    for strategy in strategies:
+        if strategy == "kfold":
+            names += [split_name(strategy, fold=f, n_folds=n_folds) for f in range(1, n_folds + 1)]
+        else:
+            names.append(strategy)
+    return names
+
+
+def parse_split_name(name: str) -> dict:
+    """Keywords of :func:`split_with_report` for a split name (:func:`split_name`).
+
+    Raises
+    ------
+    ValueError
+        For a name that is neither a strategy nor ``fold{i}of{k}`` with 1 <= i <= k.
+    """
+    match = re.fullmatch(r"fold([0-9]+)of([0-9]+)", name)
+    if match:
+        fold, n_folds = int(match[1]), int(match[2])
+        if 1 <= fold <= n_folds and n_folds >= 2:
+            return {"strategy": "kfold", "fold": fold, "n_folds": n_folds}
+    elif name in STRATEGIES and name != "kfold":
+        return {"strategy": name}
+    raise ValueError(f"unknown split {name!r}: give group, random or fold<i>of<k>")
