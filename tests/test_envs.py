@@ -46,6 +46,7 @@ IMPORT_TO_PYPI = {
     "yaml": "pyyaml",
     "jsonschema": "jsonschema",
     "matplotlib": "matplotlib",
+    "mir_eval": "mir_eval",
 }
 
 

@@ -16,6 +16,7 @@ os.environ.update(
 )
 
 from cantaor.demo import SINGER_PREFIX, demo_sample_sheet
+from cantaor.f0eval import evaluation_recordings
 from cantaor.samplesheet import SampleSheetError, load_schema, read_sample_sheet
 
 SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
@@ -84,6 +85,27 @@ def get_demo_params(wildcards):
         "recording_index": int(wildcards.recording.rsplit("_R", 1)[1]) - 1,
         "duration_s": float(row["duration_s"]),
     }
+
+
+def get_f0_accuracy_scores(wildcards=None):
+    evaluation = config["f0_evaluation"]
+    recordings = evaluation_recordings(
+        samples["recording_id"].tolist(),
+        samples["singer"].tolist(),
+        max_recordings=evaluation["max_recordings"],
+    )
+    return expand(
+        "results/f0_accuracy/{method}/{recording}.parquet",
+        method=evaluation["methods"],
+        recording=recordings,
+    )
+
+
+def get_f0_figure_truth(wildcards):
+    # Only the demo corpus has a ground-truth f0 to draw beside the estimate.
+    if config["corpus"]["source"] == "demo":
+        return f"results/demo/truth/{wildcards.recording}.f0.parquet"
+    return []
 
 
 def get_singer_contours(wildcards):
@@ -197,6 +219,9 @@ def get_final_output():
         f"results/figures/contour_{get_singer_recordings_of(singer)[0]}.png"
         for singer in SINGERS
     ]
+    # f0 with voiced regions and phrases, for every recording.
+    outputs += expand("results/figures/f0_{recording}.png", recording=RECORDINGS)
     if config["corpus"]["source"] == "demo":
         outputs += ["results/demo/recordings.tsv", "results/recovery/motifs.md"]
+        outputs += ["results/report/f0_accuracy.md"]
     return outputs

@@ -37,3 +37,73 @@ rule skipped_recordings:
         "../../envs/motifs.yaml"
     script:
         "../scripts/skipped_recordings.py"
+
+
+rule f0_accuracy:
+    input:
+        audio=get_audio,
+        truth="results/demo/truth/{recording}.f0.parquet",
+    output:
+        scores="results/f0_accuracy/{method}/{recording}.parquet",
+    log:
+        "results/logs/f0_accuracy/{method}/{recording}.log",
+    benchmark:
+        "results/benchmarks/f0_accuracy/{method}/{recording}.tsv"
+    wildcard_constraints:
+        method="[a-z]+",
+    conda:
+        "../../envs/audio.yaml"
+    params:
+        f0=config["f0"],
+        cent_tolerance=config["f0_evaluation"]["cent_tolerance"],
+    script:
+        "../scripts/f0_accuracy.py"
+
+
+rule f0_accuracy_table:
+    input:
+        scores=get_f0_accuracy_scores(),
+    output:
+        table=report(
+            "results/report/f0_accuracy.md",
+            caption="../report/f0_accuracy.rst",
+            category="f0",
+            subcategory="accuracy",
+        ),
+        csv="results/report/f0_accuracy.csv",
+    log:
+        "results/logs/f0_accuracy_table.log",
+    benchmark:
+        "results/benchmarks/f0_accuracy_table.tsv"
+    conda:
+        "../../envs/audio.yaml"
+    params:
+        cent_tolerance=config["f0_evaluation"]["cent_tolerance"],
+    script:
+        "../scripts/f0_accuracy_table.py"
+
+
+rule f0_figure:
+    input:
+        f0="results/f0/{recording}.parquet",
+        truth=get_f0_figure_truth,
+    output:
+        png=report(
+            "results/figures/f0_{recording}.png",
+            caption="../report/f0_figure.rst",
+            category="f0",
+            subcategory="per recording",
+        ),
+        svg="results/figures/f0_{recording}.svg",
+    log:
+        "results/logs/f0_figure/{recording}.log",
+    benchmark:
+        "results/benchmarks/f0_figure/{recording}.tsv"
+    conda:
+        "../../envs/motifs.yaml"
+    params:
+        min_gap_s=config["contour"]["min_gap_s"],
+        min_phrase_s=config["contour"]["min_phrase_s"],
+        reference_hz=config["f0"]["reference_hz"],
+    script:
+        "../scripts/f0_figure.py"

@@ -1,0 +1,37 @@
+"""Snakemake glue: one f0 backend on one demo recording, scored against the truth."""
+
+import time
+
+import pandas as pd
+
+from cantaor.f0eval import score_recording
+from cantaor.io import load_audio, write_parquet
+from cantaor.logs import line_logger
+from cantaor.pitch import extract_f0
+
+log = line_logger(snakemake.log[0], capture_stderr=True)
+p = snakemake.params
+method = snakemake.wildcards.method
+# Every f0 setting but the method, under the names extract_f0 takes.
+options = {key: value for key, value in p.f0.items() if key not in {"method", "sample_rate"}}
+audio, rate = load_audio(snakemake.input.audio, sample_rate=p.f0["sample_rate"])
+started = time.perf_counter()
+estimate = extract_f0(audio, sample_rate=rate, method=method, **options)
+wall_s = time.perf_counter() - started
+row = score_recording(
+    pd.read_parquet(snakemake.input.truth),
+    estimate,
+    method=method,
+    recording=snakemake.wildcards.recording,
+    duration_s=audio.size / rate,
+    wall_s=wall_s,
+    cent_tolerance=p.cent_tolerance,
+)
+write_parquet(row, snakemake.output.scores)
+scores = row.iloc[0]
+log(
+    f"{method} on {snakemake.wildcards.recording}: {scores['duration_s']:.1f} s of audio in "
+    f"{wall_s:.2f} s; RPA {scores['raw_pitch_accuracy']:.3f}, "
+    f"RCA {scores['raw_chroma_accuracy']:.3f}, VR {scores['voicing_recall']:.3f}, "
+    f"VFA {scores['voicing_false_alarm']:.3f}, OA {scores['overall_accuracy']:.3f}"
+)
