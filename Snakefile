@@ -15,6 +15,7 @@ include: "workflow/rules/pitch.smk"
 include: "workflow/rules/contour.smk"
 include: "workflow/rules/mining.smk"
 include: "workflow/rules/features.smk"
+include: "workflow/rules/clips.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 

@@ -477,3 +477,64 @@ def clip_items(
         items[list(CLIP_ITEM_COLUMNS)].sort_values("item_id", ignore_index=True),
         pd.DataFrame(skipped, columns=["path", "reason"]),
     )
+
+
+def clip_report(items: pd.DataFrame, skipped: pd.DataFrame) -> dict:
+    """What a clip set holds before any training: counts, copies and shared audio.
+
+    Parameters
+    ----------
+    items : pd.DataFrame
+        :func:`clip_items`' items.
+    skipped : pd.DataFrame
+        The files and clips left out, with their reasons (``path``, ``reason``).
+
+    Returns
+    -------
+    dict
+        JSON-ready: the index part of :func:`cantaor.leakage.leakage_report`
+        (clips, distinct contents, duplicates within and across singers, split
+        groups per singer, untestable singers), plus ``n_skipped`` and
+        ``skipped`` (path -> reason), ``n_audio_groups`` (groups of clips
+        linked by shared runs of samples) and ``n_clips_sharing_audio`` (clips
+        sharing a run with another clip of different content).
+    """
+    from cantaor.leakage import leakage_report
+
+    report = leakage_report(items)
+    distinct = items.drop_duplicates("content_hash")
+    sharing = distinct.groupby("audio_group")["item_id"].transform("size") > 1
+    report.update(
+        n_skipped=len(skipped),
+        skipped=dict(zip(skipped["path"].astype(str), skipped["reason"].astype(str))),
+        n_audio_groups=int(items["audio_group"].nunique()),
+        n_clips_sharing_audio=int(
+            items["content_hash"].isin(distinct.loc[sharing, "content_hash"]).sum()
+        ),
+        sample_rates=sorted(int(rate) for rate in items["sample_rate"].unique()),
+    )
+    return report
+
+
+def clip_report_markdown(report: dict) -> str:
+    """Markdown of :func:`clip_report`, led by the leakage summary."""
+    from cantaor.leakage import leakage_markdown
+
+    lines = [
+        "# Clips",
+        "",
+        f"{report['n_items']} clips read ({report['n_skipped']} skipped), "
+        f"{report['n_distinct_contents']} distinct contents; "
+        f"{report['n_items_cross_singer']} clips carry a content under two or more singers; "
+        f"{report['n_clips_sharing_audio']} share a run of samples with a clip of other "
+        f"content ({report['n_audio_groups']} audio groups); sample rates "
+        + ", ".join(map(str, report["sample_rates"]))
+        + " Hz.",
+        "",
+    ]
+    if report["skipped"]:
+        lines += ["| skipped | reason |", "|---|---|"]
+        lines += [f"| {path} | {reason} |" for path, reason in report["skipped"].items()]
+        lines.append("")
+    body = leakage_markdown(report).split("\n", 2)[2]
+    return "\n".join(lines) + "\n" + body

@@ -341,3 +341,71 @@ def parse_split_name(name: str) -> dict:
     elif name in STRATEGIES and name != "kfold":
         return {"strategy": name}
     raise ValueError(f"unknown split {name!r}: give group, random or fold<i>of<k>")
+
+
+FOLD_METRICS = ("accuracy", "macro_auc_ovr", "recording_accuracy")
+
+
+def fold_summary(results: pd.DataFrame) -> pd.DataFrame:
+    """Mean and standard deviation over the folds of every k-fold run.
+
+    Parameters
+    ----------
+    results : pd.DataFrame
+        One row per evaluated model and split, with ``dataset``, ``feature``,
+        ``model``, ``split``, ``test_items`` and the :data:`FOLD_METRICS`
+        (:func:`cantaor.training_job.results_frame`). Rows of splits that are
+        not k-fold folds are ignored.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per (dataset, feature, model, n_folds): ``folds`` (folds with
+        a result), ``test_items`` (summed over folds), and per metric
+        ``{metric}_mean`` and ``{metric}_sd`` (sample standard deviation,
+        ddof 1; NaN with one fold). Missing metrics (e.g. AUC on a fold that
+        tests one singer) are left out of that metric's mean.
+    """
+    parsed = [parse_split_name(str(name)) for name in results["split"]]
+    folds = results.assign(
+        n_folds=[entry.get("n_folds", 0) for entry in parsed],
+    )[[entry["strategy"] == "kfold" for entry in parsed]]
+    keys = ["dataset", "feature", "model", "n_folds"]
+    columns = [*keys, "folds", "test_items"]
+    columns += [f"{metric}_{stat}" for metric in FOLD_METRICS for stat in ("mean", "sd")]
+    if folds.empty:
+        return pd.DataFrame(columns=columns)
+    grouped = folds.astype({metric: "float64" for metric in FOLD_METRICS}).groupby(keys, sort=True)
+    summary = grouped.agg(folds=("split", "size"), test_items=("test_items", "sum"))
+    for metric in FOLD_METRICS:
+        summary[f"{metric}_mean"] = grouped[metric].mean()
+        summary[f"{metric}_sd"] = grouped[metric].std(ddof=1)
+    return summary.reset_index()[columns]
+
+
+def fold_summary_markdown(summary: pd.DataFrame) -> str:
+    """Markdown of :func:`fold_summary`: mean +/- sd per metric."""
+
+    def cell(row, metric) -> str:
+        mean, sd = row[f"{metric}_mean"], row[f"{metric}_sd"]
+        if pd.isna(mean):
+            return "n/a"
+        return f"{mean:.4f}" if pd.isna(sd) else f"{mean:.4f} ± {sd:.4f}"
+
+    lines = [
+        "# Group k-fold results (mean ± sd over folds)",
+        "",
+        "| dataset | feature | model | folds | test items | accuracy | macro AUC (OvR) "
+        "| recording accuracy |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for _, row in summary.iterrows():
+        lines.append(
+            f"| {row['dataset']} | {row['feature']} | {row['model']} "
+            f"| {row['folds']} of {row['n_folds']} | {row['test_items']} "
+            + " ".join(f"| {cell(row, metric)}" for metric in FOLD_METRICS)
+            + " |"
+        )
+    if summary.empty:
+        lines.append("| no k-fold runs | | | | | | | |")
+    return "\n".join(lines) + "\n"

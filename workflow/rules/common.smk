@@ -15,9 +15,13 @@ os.environ.update(
     )
 )
 
+import pandas as pd
+
+from cantaor.clips import ClipError, read_clip_table, scan_clip_folder
 from cantaor.demo import SINGER_PREFIX, demo_sample_sheet
 from cantaor.f0eval import evaluation_recordings
 from cantaor.samplesheet import SampleSheetError, load_schema, read_sample_sheet
+from cantaor.split import split_names
 
 SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
 
@@ -25,6 +29,9 @@ validate(config, schema=str(SCHEMAS / "config.schema.yaml"))
 
 
 def _load_samples():
+    if config["corpus"]["source"] == "clips":
+        # Pre-cut clips (workflow/rules/clips.smk): no whole recordings to analyse.
+        return pd.DataFrame(columns=["recording_id", "singer", "path", "group"])
     if config["corpus"]["source"] == "demo":
         demo = config["demo"]
         if demo["min_duration_s"] > demo["max_duration_s"]:
@@ -71,7 +78,7 @@ wildcard_constraints:
     dataset="[a-z_]+",
     feature="[a-z_]+",
     model="[a-z_0-9]+",
-    split="group|random",
+    split="group|random|fold[0-9]+of[0-9]+",
 
 
 def get_audio(wildcards):
@@ -141,6 +148,35 @@ def get_train_gpus():
     return 1 if config["train"]["gpu"] else 0
 
 
+def get_clip_files():
+    # Listed, and their names checked, before any job starts (like the sample sheet).
+    corpus = config["corpus"]
+    if corpus["source"] != "clips":
+        return []
+    try:
+        if corpus["clips_table"]:
+            clips, _ = read_clip_table(
+                corpus["clips_table"], on_bad=corpus["on_bad_recording"]
+            )
+            return [corpus["clips_table"], *clips["path"]]
+        clips, _ = scan_clip_folder(
+            corpus["clips_dir"], on_bad=corpus["on_bad_recording"]
+        )
+    except ClipError as err:
+        raise WorkflowError(str(err)) from None
+    return list(clips["path"])
+
+
+def get_datasets():
+    if config["corpus"]["source"] == "clips":
+        return ["clips"]
+    return config["datasets"]
+
+
+def get_splits():
+    return split_names(config["split"]["strategies"], n_folds=config["split"]["folds"])
+
+
 def get_runs():
     return [
         {
@@ -149,8 +185,8 @@ def get_runs():
             "model": model,
             "split": split,
         }
-        for dataset in config["datasets"]
-        for split in config["split"]["strategies"]
+        for dataset in get_datasets()
+        for split in get_splits()
         for feature in config["features"]["kinds"]
         for model in config["train"]["models"]
     ]
@@ -168,8 +204,8 @@ def get_run_metrics(wildcards=None):
 def get_baseline_runs():
     return [
         {"dataset": dataset, "feature": feature, "split": split}
-        for dataset in config["datasets"]
-        for split in config["split"]["strategies"]
+        for dataset in get_datasets()
+        for split in get_splits()
         for feature in config["features"]["kinds"]
     ]
 
@@ -178,6 +214,34 @@ def get_baseline_metrics(wildcards=None):
     return [
         "results/evaluation/{dataset}/{split}/{feature}/baselines.json".format(**run)
         for run in get_baseline_runs()
+    ]
+
+
+def _is_fold(run):
+    return run["split"].startswith("fold")
+
+
+def get_fold_runs():
+    return [run for run in get_runs() if _is_fold(run)]
+
+
+def get_fold_metrics(wildcards=None):
+    return [
+        "results/evaluation/{dataset}/{split}/{feature}/{model}/metrics.json".format(
+            **run
+        )
+        for run in get_fold_runs()
+    ]
+
+
+def get_fold_baseline_runs():
+    return [run for run in get_baseline_runs() if _is_fold(run)]
+
+
+def get_fold_baseline_metrics(wildcards=None):
+    return [
+        "results/evaluation/{dataset}/{split}/{feature}/baselines.json".format(**run)
+        for run in get_fold_baseline_runs()
     ]
 
 
@@ -192,27 +256,33 @@ def get_export_config():
 
 
 def get_final_output():
-    outputs = [
-        "results/report/results.md",
-        "results/report/skipped_recordings.tsv",
-        "results/report/motifs_per_singer.md",
-    ]
+    outputs = ["results/report/results.md"]
+    if config["corpus"]["source"] != "clips":
+        outputs += [
+            "results/report/skipped_recordings.tsv",
+            "results/report/motifs_per_singer.md",
+        ]
     outputs += expand(
         "results/split/{dataset}.{split}.leakage.md",
-        dataset=config["datasets"],
-        split=config["split"]["strategies"],
+        dataset=get_datasets(),
+        split=get_splits(),
     )
+    if "kfold" in config["split"]["strategies"]:
+        outputs += ["results/report/folds.md"]
     outputs += [
         "results/evaluation/{dataset}/{split}/{feature}/{model}/metrics.md".format(
             **run
         )
         for run in get_runs()
     ]
+    if config["corpus"]["source"] == "clips":
+        # No recordings, motifs or contours: the clip report, leakage and scores.
+        return outputs + ["results/clips/clips.md"]
     # Model directories for identification: from the first split (the honest one by default).
     outputs += [
         "results/export/{dataset}/{split}/{feature}/{model}".format(**run)
         for run in get_runs()
-        if run["split"] == config["split"]["strategies"][0]
+        if run["split"] == get_splits()[0]
     ]
     # Figure 1 for the first recording of every singer.
     outputs += [

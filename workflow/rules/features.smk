@@ -9,6 +9,8 @@ rule dataset_items:
         "results/logs/items/{dataset}.log",
     benchmark:
         "results/benchmarks/items/{dataset}.tsv"
+    wildcard_constraints:
+        dataset="motifs|motifs_segment|random",
     conda:
         "../../envs/motifs.yaml"
     params:
@@ -33,6 +35,8 @@ rule feature_store:
         "results/logs/feature_store/{dataset}.{feature}.log",
     benchmark:
         "results/benchmarks/feature_store/{dataset}.{feature}.tsv"
+    wildcard_constraints:
+        dataset="motifs|motifs_segment|random",
     conda:
         "../../envs/audio.yaml"
     params:
@@ -78,3 +82,27 @@ rule split:
         deduplicate=config["split"]["deduplicate"],
     script:
         "../scripts/split.py"
+
+
+rule fold_summary:
+    input:
+        metrics=get_fold_metrics(),
+        baselines=get_fold_baseline_metrics(),
+    output:
+        table=report(
+            "results/report/folds.md",
+            caption="../report/folds.rst",
+            category="Results",
+        ),
+        csv="results/report/folds.csv",
+    log:
+        "results/logs/fold_summary.log",
+    benchmark:
+        "results/benchmarks/fold_summary.tsv"
+    conda:
+        "../../envs/learn.yaml"
+    params:
+        runs=get_fold_runs(),
+        baseline_runs=get_fold_baseline_runs(),
+    script:
+        "../scripts/fold_summary.py"

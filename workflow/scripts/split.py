@@ -5,16 +5,17 @@ import pandas as pd
 from cantaor.io import write_json, write_parquet, write_text
 from cantaor.leakage import assign_groups, deduplicate, leakage_markdown, leakage_report
 from cantaor.logs import line_logger
-from cantaor.split import split_with_report
+from cantaor.split import parse_split_name, split_with_report
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 p = snakemake.params
 index = pd.read_parquet(snakemake.input.index)
 kept, duplicates = deduplicate(index) if p.deduplicate else (index, None)
 groups = assign_groups(kept) if p.groups == "components" else None
+strategy = parse_split_name(p.strategy)
 subsets, split_report = split_with_report(
     kept,
-    strategy=p.strategy,
+    **strategy,
     test_fraction=p.test_fraction,
     validation_fraction=p.validation_fraction,
     seed=p.seed,
@@ -25,7 +26,8 @@ subsets, split_report = split_with_report(
 subsets = index[["item_id"]].merge(subsets, on="item_id", how="left").fillna({"subset": "excluded"})
 write_parquet(subsets, snakemake.output.split)
 report = leakage_report(index, subsets)
-report["strategy"] = p.strategy
+report["strategy"] = strategy["strategy"]
+report["split_name"] = p.strategy
 report["leaky_protocol"] = p.strategy == "random"
 report["split_units"] = split_report
 report["deduplication"] = duplicates

@@ -1,0 +1,38 @@
+"""Snakemake glue: the items of a folder (or table) of pre-cut clips, and their report."""
+
+import pandas as pd
+
+from cantaor.clips import (
+    clip_items,
+    clip_report,
+    clip_report_markdown,
+    read_clip_table,
+    scan_clip_folder,
+)
+from cantaor.io import write_json, write_parquet, write_text
+from cantaor.logs import line_logger
+
+log = line_logger(snakemake.log[0], capture_stderr=True)
+p = snakemake.params
+if p.clips_table:
+    clips, skipped_files = read_clip_table(p.clips_table, on_bad=p.on_bad)
+else:
+    clips, skipped_files = scan_clip_folder(p.clips_dir, on_bad=p.on_bad)
+log(f"{len(clips)} clips listed, {len(skipped_files)} files skipped")
+items, skipped_clips = clip_items(
+    clips,
+    min_shared_s=p.min_shared_s,
+    min_duration_s=p.min_duration_s,
+    on_bad=p.on_bad,
+    log=log,
+)
+skipped = pd.concat([skipped_files, skipped_clips], ignore_index=True)
+report = clip_report(items, skipped)
+write_parquet(items, snakemake.output.item_table)
+write_json(report, snakemake.output.report)
+write_text(clip_report_markdown(report), snakemake.output.markdown)
+log(
+    f"{report['n_items']} clips, {report['n_distinct_contents']} distinct contents, "
+    f"{report['n_items_cross_singer']} under two or more singers, "
+    f"{report['n_clips_sharing_audio']} sharing a run of samples"
+)
