@@ -12,7 +12,13 @@ p = snakemake.params
 occurrences = pd.concat(
     [pd.read_parquet(path) for path in snakemake.input.occurrences], ignore_index=True
 )
-durations = {recording: soundfile.info(path).duration for recording, path in p.audio_paths.items()}
+# Only recordings with motifs give items; a skipped (unreadable) recording has none.
+with_motifs = set(occurrences["recording"])
+durations = {
+    recording: soundfile.info(path).duration
+    for recording, path in p.audio_paths.items()
+    if recording in with_motifs
+}
 items = build_items(
     snakemake.wildcards.dataset,
     occurrences,

@@ -22,6 +22,14 @@ dictionary, occurrences = build_dictionary(
     max_length=p.max_length,
     scope=p.scope,
 )
+if dictionary.empty:
+    # A singer without motifs would silently drop out of the classifier; stop instead.
+    raise ValueError(
+        f"singer {snakemake.wildcards.singer}: no motif found in its {len(contours)} "
+        f"recording(s) ({', '.join(p.recordings)}) with mining.min_support={p.min_support}, "
+        f"mining.min_length={p.min_length}; lower these, add recordings of this singer, "
+        "or remove the singer from the sample sheet"
+    )
 with atomic_path(snakemake.output.dictionary) as tmp:
     dictionary.to_csv(tmp, sep="\t", index=False)
 write_parquet(occurrences, snakemake.output.occurrences)
