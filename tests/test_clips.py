@@ -1,6 +1,7 @@
 """Pre-cut clips: folder and table reading, shared-run links, and the clips workflow mode."""
 
 import itertools
+import json
 import uuid
 
 import numpy as np
@@ -273,3 +274,73 @@ def test_clip_store_resamples_and_keeps_the_clip_columns(tmp_path):
     copies = index.groupby("content_hash")["item_id"].transform("size") > 1
     first, second = np.flatnonzero(copies.to_numpy())[:2]
     np.testing.assert_array_equal(store[first], store[second])
+
+
+# --- the clips mode of the workflow ---------------------------------------------
+
+CLIP_RUN = {
+    "corpus": {"source": "clips", "clips_dir": "clips"},
+    "features": {"kinds": ["logmel"], "n_frames": 60},
+    "split": {"strategies": ["group"]},
+    "train": {"models": ["residual_blstm"], "epochs": 1},
+}
+
+
+@pytest.mark.workflow
+def test_clips_workflow_trains_and_evaluates_end_to_end(tmp_path):
+    from test_workflow import snakemake, write_config
+
+    build_clip_folder(tmp_path / "clips")
+    write_config(tmp_path, **CLIP_RUN)
+    snakemake(tmp_path, "results/report/results.md", "results/clips/clips.md")
+    results = tmp_path / "results"
+    assert not (results / "f0").exists() and not (results / "motifs").exists()
+    clips = json.loads((results / "clips/clips.json").read_text())
+    assert clips["n_items"] == 27 and clips["n_distinct_contents"] == 25
+    assert clips["n_items_cross_singer"] == 3 and clips["n_items_duplicated_within_singer"] == 2
+    assert clips["n_clips_sharing_audio"] == 2
+    assert "27 clips read" in (results / "clips/clips.md").read_text()
+    index = pd.read_parquet(results / "features/clips/logmel.index.parquet")
+    assert len(index) == 27 and np.load(results / "features/clips/logmel.npy").shape == (
+        27,
+        128,
+        60,
+    )
+    leakage = json.loads((results / "split/clips.group.leakage.json").read_text())
+    # The cross-singer copies are dropped; no audio or recording straddles the split.
+    assert leakage["deduplication"]["n_dropped_cross_singer"] == 3
+    for key in ("test_identical_in_train", "test_overlap_in_train", "test_recording_in_train"):
+        assert leakage["split"]["counts"][key] == 0
+    split = pd.read_parquet(results / "split/clips.group.parquet").merge(index)
+    tested = split[split["subset"] == "test"]
+    assert len(tested) and set(tested["audio_group"]).isdisjoint(
+        split.loc[split["subset"] == "train", "audio_group"]
+    )
+    metrics = json.loads(
+        (results / "evaluation/clips/group/logmel/residual_blstm/metrics.json").read_text()
+    )
+    assert metrics["n_items"] == len(tested) and 0 <= metrics["accuracy"] <= 1
+    grid = pd.read_csv(results / "report/results.csv")
+    assert set(grid["dataset"]) == {"clips"} and "residual_blstm" in set(grid["model"])
+
+
+@pytest.mark.workflow
+def test_clips_table_mode_and_bad_names_are_checked_before_any_job(tmp_path):
+    from test_workflow import planned_jobs, snakemake, write_config
+
+    folder, _ = build_clip_folder(tmp_path / "clips")
+    clips, _ = scan_clip_folder(folder)
+    clips.assign(path=clips["path"].str.replace(f"{tmp_path}/", "", regex=False))[
+        ["path", "singer", "recording", "pattern"]
+    ].to_csv(tmp_path / "clips.tsv", sep="\t", index=False)
+    write_config(
+        tmp_path,
+        **{**CLIP_RUN, "corpus": {"source": "clips", "clips_table": "clips.tsv"}},
+    )
+    jobs = planned_jobs(tmp_path)
+    assert jobs["clip_items"] == 1 and jobs["clip_store"] == 1 and jobs["train"] == 1
+    assert "f0" not in jobs and "motifs" not in jobs and "feature_store" not in jobs
+    (folder / "ana" / "not-a-clip-name.wav").write_bytes(b"")
+    write_config(tmp_path, **CLIP_RUN)
+    failed = snakemake(tmp_path, "--dry-run", check=False)
+    assert failed.returncode != 0 and "not-a-clip-name.wav" in failed.stdout + failed.stderr

@@ -5,6 +5,8 @@ from hypothesis import strategies as st
 
 from cantaor.leakage import assign_groups
 from cantaor.split import (
+    fold_summary,
+    fold_summary_markdown,
     kfold_items,
     parse_split_name,
     split_items,
@@ -302,3 +304,52 @@ def test_split_names_round_trip():
             parse_split_name(bad)
     with pytest.raises(ValueError, match="kfold needs n_folds"):
         split_with_report(_index({"A": ["a1", "a2"]}), strategy="kfold", fold=3, n_folds=2)
+
+
+def test_fold_summary_mean_and_sd_over_folds():
+    results = pd.DataFrame(
+        [
+            {
+                "dataset": "d",
+                "feature": "f",
+                "model": "m",
+                "split": split,
+                "test_items": n,
+                "accuracy": acc,
+                "macro_auc_ovr": auc,
+                "recording_accuracy": 1.0,
+            }
+            for split, n, acc, auc in [
+                ("fold1of3", 10, 0.5, 0.6),
+                ("fold2of3", 12, 0.7, None),
+                ("fold3of3", 8, 0.9, 0.8),
+                ("group", 20, 0.1, 0.1),
+                ("random", 20, 0.2, 0.2),
+            ]
+        ]
+    )
+    summary = fold_summary(results)
+    assert len(summary) == 1
+    row = summary.iloc[0]
+    assert row["folds"] == 3 and row["n_folds"] == 3 and row["test_items"] == 30
+    assert row["accuracy_mean"] == pytest.approx(0.7)
+    assert row["accuracy_sd"] == pytest.approx(0.2)  # sample sd of 0.5, 0.7, 0.9
+    assert row["macro_auc_ovr_mean"] == pytest.approx(0.7)  # the missing AUC is left out
+    assert row["recording_accuracy_sd"] == pytest.approx(0.0)
+    markdown = fold_summary_markdown(summary)
+    assert (
+        "| d | f | m | 3 of 3 | 30 | 0.7000 ± 0.2000 | 0.7000 ± 0.1414 | 1.0000 ± 0.0000 |"
+        in markdown
+    )
+    assert fold_summary(results[results["split"] == "group"]).empty
+
+
+@pytest.mark.workflow
+def test_kfold_in_the_workflow_adds_one_split_per_fold_and_a_summary(tmp_path):
+    from test_workflow import planned_jobs, write_config
+
+    write_config(tmp_path, split={"strategies": ["group", "kfold"], "folds": 3})
+    jobs = planned_jobs(tmp_path)
+    # The tiny config: one dataset, two features, three models; 1 + 3 splits.
+    assert jobs["split"] == 4 and jobs["fold_summary"] == 1
+    assert jobs["train"] == 4 * 2 * 3 and jobs["baselines"] == 4 * 2
