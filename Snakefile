@@ -18,6 +18,7 @@ include: "workflow/rules/features.smk"
 include: "workflow/rules/clips.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/figures.smk"
 
 
 rule all:

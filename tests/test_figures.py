@@ -74,3 +74,123 @@ def test_plot_contour_rejects_a_phrase_without_symbols(tmp_path, recording):
             f0, symbols[symbols["position"] > 0], 0, path=tmp_path / "x", segments=segments
         )
     assert not list(tmp_path.iterdir())
+
+
+# --- report figures -------------------------------------------------------------------
+
+from cantaor.figures import (  # noqa: E402
+    MODEL_COLOURS,
+    plot_confusion_matrices,
+    plot_embedding_maps,
+    plot_motif_statistics,
+    plot_results_grid,
+    plot_training_curves,
+)
+
+
+def _svg_text(svg):
+    return svg.read_text(encoding="utf-8")
+
+
+def test_motif_statistics_bars_and_totals(tmp_path):
+    summary = pd.DataFrame(
+        {
+            "singer": ["EM", "AM", "all"],
+            "motifs": [40, 61, 101],
+            "instances": [1125, 3467, 4592],
+            "recordings_with_motifs": [3, 4, 7],
+            "mean_length": [5.2, 6.1, 5.7],
+            "mean_duration_s": [0.31, 0.42, 0.39],
+        }
+    )
+    png, svg = plot_motif_statistics(summary, path=tmp_path / "motifs")
+    _check_files(png, svg)
+    text = _svg_text(svg)
+    assert "4592 instances of 101 motifs" in text and "3467" in text and "0.42" in text
+    with pytest.raises(ValueError, match=r"lacks column\(s\) \['instances'\]"):
+        plot_motif_statistics(summary.drop(columns="instances"), path=tmp_path / "x")
+
+
+def _history(losses):
+    n = len(losses)
+    return pd.DataFrame(
+        {
+            "epoch": np.arange(1, n + 1),
+            "train_loss": np.linspace(1.5, 0.5, n),
+            "train_accuracy": np.linspace(0.4, 0.9, n),
+            "val_loss": losses,
+            "val_accuracy": np.linspace(0.3, 0.8, n),
+            "seconds": 1.0,
+        }
+    )
+
+
+def test_training_curves(tmp_path):
+    histories = {"residual_blstm": _history([1.2, 0.9, 1.0]), "crnn": _history([1.4, 1.3])}
+    png, svg = plot_training_curves(histories, path=tmp_path / "curves", title="cell")
+    _check_files(png, svg)
+    text = _svg_text(svg)
+    assert "residual_blstm" in text and "crnn" in text and "validation" in text
+    assert MODEL_COLOURS["residual_blstm"].lower() in text.lower()
+    with pytest.raises(ValueError, match="history of crnn has no epochs"):
+        plot_training_curves({"crnn": _history([])}, path=tmp_path / "x", title="t")
+
+
+def test_confusion_matrices_are_normalised_per_true_singer(tmp_path):
+    confusions = {
+        "residual_blstm": {
+            "labels": ["S1", "S2", "S3"],
+            "matrix": [[2, 1, 0], [0, 4, 0], [0, 0, 0]],
+            "accuracy": 6 / 7,
+        }
+    }
+    png, svg = plot_confusion_matrices(confusions, path=tmp_path / "confusion", title="cell")
+    _check_files(png, svg)
+    text = _svg_text(svg)
+    # Row S1: 2 of 3 and 1 of 3; row S2: 4 of 4; row S3 has no items (no percent).
+    for label in ("67%", "33%", "100%", "(4)", "accuracy 85.7%"):
+        assert label in text, label
+    assert text.count("%") == 6 + 1  # six cells with a share, and the accuracy
+    bad = {"m": {"labels": ["a", "b"], "matrix": [[1, 0]], "accuracy": 1.0}}
+    with pytest.raises(ValueError, match=r"confusion matrix of m has shape \(1, 2\) for 2 labels"):
+        plot_confusion_matrices(bad, path=tmp_path / "x", title="t")
+
+
+def test_embedding_maps(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=30),
+            "y": rng.normal(size=30),
+            "singer": np.repeat(["S1", "S2", "S3"], 10),
+            "subset": np.tile(["train", "train", "validation", "test", "train"], 6),
+        }
+    )
+    maps = {"residual_blstm": frame, "crnn": frame.iloc[:12]}
+    png, svg = plot_embedding_maps(maps, path=tmp_path / "map", title="cell")
+    _check_files(png, svg)
+    text = _svg_text(svg)
+    assert "residual_blstm (30 items)" in text and "crnn (12 items)" in text
+    assert all(word in text for word in ("S3", "train", "validation", "test"))
+    with pytest.raises(ValueError, match=r"unknown subset\(s\) \['holdout'\]"):
+        plot_embedding_maps({"m": frame.assign(subset="holdout")}, path=tmp_path / "x", title="t")
+
+
+def test_results_grid(tmp_path):
+    rows = []
+    for split in ("random", "group"):
+        for feature, paper in (("logmel", 96.29), ("mfcc", 94.78)):
+            rows.append(("motifs", feature, "residual_blstm", split, 0.9, paper))
+            rows.append(("motifs", feature, "crnn", split, 0.7, paper - 6))
+            rows.append(("motifs", feature, "baseline: majority", split, 0.4, None))
+    results = pd.DataFrame(
+        rows, columns=["dataset", "feature", "model", "split", "accuracy", "paper_accuracy"]
+    )
+    png, svg = plot_results_grid(results, path=tmp_path / "grid")
+    _check_files(png, svg)
+    text = _svg_text(svg)
+    # The grouped split comes first, whatever the table's order.
+    assert text.index("group split") < text.index("random split")
+    assert "paper (Table 2)" in text and "best baseline" in text
+    with pytest.raises(ValueError, match="results table has no model rows"):
+        plot_results_grid(results[results["model"].str.startswith("baseline")], path=tmp_path / "x")

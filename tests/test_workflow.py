@@ -176,6 +176,12 @@ def test_editing_a_training_setting_reruns_only_training_and_evaluation(finished
         "evaluate": 12,
         "export_model": 6,
         "results_table": 1,
+        "embeddings": 12,
+        # one figure per grid cell (split x feature), drawing all its models
+        "training_curves": 4,
+        "confusion_figure": 4,
+        "embedding_map": 4,
+        "results_figure": 1,
         "all": 1,
     }
 
@@ -189,6 +195,12 @@ def test_editing_one_models_size_retrains_only_that_model(finished_run):
         "evaluate": 4,
         "export_model": 2,
         "results_table": 1,
+        "embeddings": 4,
+        # every cell has a crnn, so every cell's figures are redrawn
+        "training_curves": 4,
+        "confusion_figure": 4,
+        "embedding_map": 4,
+        "results_figure": 1,
         "all": 1,
     }
 
@@ -210,12 +222,43 @@ def test_editing_a_mining_setting_reruns_from_the_motifs_on(finished_run):
     assert jobs["motifs"] == 3 and jobs["dataset_items"] == 1 and jobs["train"] == 12
 
 
-def test_the_report_builds(finished_run):
-    workdir, _ = finished_run
+def report_results(html):
+    """The report's results: {path: entry}, from the JSON its page embeds."""
+    script = html.split('<script id="results">', 1)[1].split("</script>", 1)[0]
+    text = script.strip().removeprefix("var results =").strip().removesuffix(";")
+    return json.loads(text)
+
+
+def test_the_report_builds_with_every_figure(finished_run):
+    workdir, config = finished_run
     write_config(workdir)
     snakemake(workdir, "--report", "report.html")
     html = (workdir / "report.html").read_text(errors="replace")
     assert "results.md" in html and "contour_S1_R1.png" in html
+    results = report_results(html)
+    expected = ["results/figures/motifs_per_singer.png", "results/figures/results_grid.png"]
+    expected += [
+        f"results/figures/motifs/{split}/{feature}/{figure}.png"
+        for split in config["split"]["strategies"]
+        for feature in config["features"]["kinds"]
+        for figure in ("training_curves", "confusion", "embedding_map")
+    ]
+    for path in expected:
+        entry = results.get(path)
+        assert entry is not None, f"{path} is not in the report"
+        assert entry["mime_type"] == "image/png" and entry["caption"].strip(), path
+        assert entry["data_uri"].startswith("data:image/png;base64,"), path
+        assert (workdir / path).with_suffix(".svg").stat().st_size > 1000
+    # The embeddings behind the maps: every item of the store, with its split side.
+    run = workdir / "results/models/motifs/group/logmel/residual_blstm"
+    embeddings = pd.read_parquet(run / "embeddings.parquet")
+    split = pd.read_parquet(workdir / "results/split/motifs.group.parquet")
+    assert list(embeddings.columns[:4]) == ["item_id", "singer", "recording", "subset"]
+    assert sorted(embeddings["item_id"]) == sorted(split["item_id"])
+    lstm_hidden = config["train"]["model_options"]["residual_blstm"]["lstm_hidden"]
+    assert list(embeddings.columns[4:]) == [f"e:{k}" for k in range(2 * lstm_hidden)]
+    merged = embeddings.merge(split, on="item_id", suffixes=("", "_split"))
+    assert (merged["subset"] == merged["subset_split"]).all()
 
 
 def test_editing_an_f0_setting_reruns_f0_but_not_the_corpus(finished_run):

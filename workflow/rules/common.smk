@@ -291,6 +291,18 @@ def get_final_output():
     ]
     # f0 with voiced regions and phrases, for every recording.
     outputs += expand("results/figures/f0_{recording}.png", recording=RECORDINGS)
+    # Report figures: the results grid, and per grid cell the training curves,
+    # confusion matrices and embedding maps of its models.
+    outputs += ["results/figures/results_grid.png"]
+    outputs += [
+        "results/figures/{dataset}/{split}/{feature}/{figure}.png".format(
+            **run, figure=figure
+        )
+        for run in get_baseline_runs()
+        for figure in ("training_curves", "confusion", "embedding_map")
+    ]
+    # Motifs per singer as a chart (the paper's Table 1).
+    outputs += ["results/figures/motifs_per_singer.png"]
     if config["corpus"]["source"] == "demo":
         outputs += ["results/demo/recordings.tsv", "results/recovery/motifs.md"]
         outputs += ["results/report/f0_accuracy.md"]

@@ -67,3 +67,26 @@ rule results_table:
         baseline_runs=get_baseline_runs(),
     script:
         "../scripts/results_table.py"
+
+
+rule embeddings:
+    input:
+        model="results/models/{dataset}/{split}/{feature}/{model}/model.pt",
+        tensor="results/features/{dataset}/{feature}.npy",
+        index="results/features/{dataset}/{feature}.index.parquet",
+        split="results/split/{dataset}.{split}.parquet",
+    output:
+        embeddings="results/models/{dataset}/{split}/{feature}/{model}/embeddings.parquet",
+    log:
+        "results/logs/embeddings/{dataset}.{split}.{feature}.{model}.log",
+    benchmark:
+        "results/benchmarks/embeddings/{dataset}.{split}.{feature}.{model}.tsv"
+    conda:
+        "../../envs/learn.yaml"
+    threads: 2
+    resources:
+        gpu=get_train_gpus(),
+    params:
+        device=config["train"]["device"],
+    script:
+        "../scripts/embeddings.py"
