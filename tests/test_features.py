@@ -260,3 +260,35 @@ def test_build_store_pads_bins_to_the_papers_layout(tmp_path, two_recordings):
             pad_bins_to=128,
         )
     assert not (tmp_path / "s.npy").exists() and not list(tmp_path.glob(".*"))
+
+
+@pytest.mark.workflow
+def test_every_dataset_and_feature_store_builds_in_the_workflow(tmp_path):
+    """A real run, up to the stores, of all three datasets x all three features."""
+    from test_workflow import snakemake, write_config
+
+    datasets, kinds = ["motifs", "motifs_segment", "random"], list(FEATURES)
+    config = write_config(
+        tmp_path,
+        demo={"n_singers": 2},
+        datasets=datasets,
+        features={"kinds": kinds, "n_frames": 50},
+    )
+    targets = [f"results/features/{d}/{k}.npy" for d in datasets for k in kinds]
+    snakemake(tmp_path, *targets)
+    bins = {"logmel": 128, "mfcc": 40, "spectrogram": 201}
+    sizes = {}
+    for dataset in datasets:
+        items = pd.read_parquet(tmp_path / f"results/features/{dataset}/items.parquet")
+        sizes[dataset] = len(items)
+        assert len(items) > 0
+        for kind in kinds:
+            index = pd.read_parquet(tmp_path / f"results/features/{dataset}/{kind}.index.parquet")
+            store = np.load(tmp_path / f"results/features/{dataset}/{kind}.npy", mmap_mode="r")
+            assert list(index.columns) == list(INDEX_COLUMNS)
+            assert store.shape == (len(items), bins[kind], config["features"]["n_frames"])
+            assert store.dtype == np.float16 and np.isfinite(store).all()
+            assert sorted(index["item_id"]) == sorted(items["item_id"])
+    # motifs_segment holds each motif once; random draws as many spans as it can.
+    assert sizes["motifs_segment"] == sizes["motifs"]
+    assert 0 < sizes["random"] <= sizes["motifs"]
