@@ -415,6 +415,7 @@ def test_workflow_builds_the_accuracy_table_and_the_f0_figures(tmp_path):
         "results/report/f0_accuracy.md",
         "results/figures/f0_S1_R1.png",
         "results/figures/f0_S2_R1.png",
+        "results/contour/S1_R1.parquet",
     ]
     snakemake(tmp_path, *targets)
     results = tmp_path / "results"
@@ -436,3 +437,6 @@ def test_workflow_builds_the_accuracy_table_and_the_f0_figures(tmp_path):
             assert (results / f"figures/f0_{recording}.{suffix}").stat().st_size > 1000
         log = (results / f"logs/f0_figure/{recording}.log").read_text()
         assert "min_gap_s=0.15, min_phrase_s=0.5" in log
+    # The contour stage records its phrase segmentation settings too.
+    contour_log = (results / "logs/contour/S1_R1.log").read_text()
+    assert "(min_gap_s=0.15, min_phrase_s=0.5)" in contour_log

@@ -34,6 +34,7 @@ symbols = symbols_from_segments(segments, thresholds_cents=p.interval_thresholds
 write_parquet(segments, snakemake.output.segments)
 write_parquet(symbols, snakemake.output.contour)
 log(
-    f"{clusters['method']}: {len(set(phrase[phrase >= 0]))} phrases, {len(segments)} segments, "
+    f"{clusters['method']}: {len(set(phrase[phrase >= 0]))} phrases "
+    f"(min_gap_s={p.min_gap_s}, min_phrase_s={p.min_phrase_s}), {len(segments)} segments, "
     f"{len(symbols)} symbols"
 )
