@@ -401,6 +401,46 @@ def content_hash(audio: np.ndarray) -> str:
     return hashlib.blake2b(quantised.tobytes(), digest_size=16).hexdigest()
 
 
+class _StoreWriter:
+    """Write a store's ``.npy`` array row by row, in order, through plain writes.
+
+    Writing through a memory map would leave every written page resident (and
+    counted in the process' memory) until the kernel flushes it; a store of
+    10,000 log-mel items is over 1 GB. Plain sequential writes keep only one
+    row in memory. Each row is zero-padded to the store's bins and frames.
+    """
+
+    def __init__(self, path: str | os.PathLike, shape: tuple[int, int, int], dtype: str):
+        self.path, self.shape, self.dtype = path, shape, np.dtype(dtype)
+        self.next_row = 0
+
+    def __enter__(self) -> _StoreWriter:
+        self.handle = open(self.path, "wb")
+        header = {
+            "descr": np.lib.format.dtype_to_descr(self.dtype),
+            "fortran_order": False,
+            "shape": self.shape,
+        }
+        np.lib.format.write_array_header_2_0(self.handle, header)
+        self.row = np.zeros(self.shape[1:], dtype=self.dtype)
+        return self
+
+    def write(self, row: int, block: np.ndarray) -> None:
+        if row != self.next_row:  # pragma: no cover - guards the callers' order
+            raise RuntimeError(
+                f"store rows must be written in order: got {row}, expected {self.next_row}"
+            )
+        self.row[:] = 0
+        self.row[: block.shape[0], : block.shape[1]] = block
+        self.handle.write(self.row.tobytes())
+        self.next_row += 1
+
+    def __exit__(self, kind, error, traceback) -> None:
+        self.handle.close()
+        if kind is None and self.next_row != self.shape[0]:  # pragma: no cover
+            raise RuntimeError(f"store holds {self.next_row} rows, expected {self.shape[0]}")
+
+
 def _store_rows(kind: str, options: dict, pad_bins_to: int | None) -> tuple[int, int]:
     """The feature's bins and the store's rows (bins after padding)."""
     n_bins = feature_bins(kind, **options)
@@ -487,29 +527,27 @@ def build_store(
     n_bins, n_rows = _store_rows(kind, options, pad_bins_to)
     items = items.sort_values(["recording", "start_s", "end_s", "item_id"], ignore_index=True)
     with atomic_path(tensor_path) as tmp_tensor:
-        store = np.lib.format.open_memmap(
-            tmp_tensor, mode="w+", dtype=dtype, shape=(len(items), n_rows, n_frames)
-        )
         valid = np.zeros(len(items), dtype=np.int64)
         hashes = [""] * len(items)
-        for recording, rows in items.groupby("recording", sort=True):
-            audio, _ = load_audio(audio_paths[recording], sample_rate=sample_rate)
-            feature = compute_feature(kind, audio, **options)
-            if feature.shape[0] != n_bins:  # pragma: no cover - guards feature_bins
-                raise RuntimeError(f"{kind} has {feature.shape[0]} bins, expected {n_bins}")
-            for row, start_s, end_s in zip(rows.index, rows["start_s"], rows["end_s"], strict=True):
-                first, length = item_frames(start_s, end_s, hop_s=hop_s)
-                block = feature[:, first : first + min(length, n_frames)]
-                store[row] = 0
-                store[row, :n_bins, : block.shape[1]] = block
-                valid[row] = max(1, block.shape[1])
-                hashes[row] = content_hash(
-                    audio[round(start_s * sample_rate) : round(end_s * sample_rate)]
-                )
-            if log is not None:
-                log(f"{recording}: {len(rows)} items")
-        store.flush()
-        del store
+        with _StoreWriter(tmp_tensor, (len(items), n_rows, n_frames), dtype) as store:
+            # Sorted by recording, then start: the rows come in array order.
+            for recording, rows in items.groupby("recording", sort=True):
+                audio, _ = load_audio(audio_paths[recording], sample_rate=sample_rate)
+                feature = compute_feature(kind, audio, **options)
+                if feature.shape[0] != n_bins:  # pragma: no cover - guards feature_bins
+                    raise RuntimeError(f"{kind} has {feature.shape[0]} bins, expected {n_bins}")
+                for row, start_s, end_s in zip(
+                    rows.index, rows["start_s"], rows["end_s"], strict=True
+                ):
+                    first, length = item_frames(start_s, end_s, hop_s=hop_s)
+                    block = feature[:, first : first + min(length, n_frames)]
+                    store.write(row, block)
+                    valid[row] = max(1, block.shape[1])
+                    hashes[row] = content_hash(
+                        audio[round(start_s * sample_rate) : round(end_s * sample_rate)]
+                    )
+                if log is not None:
+                    log(f"{recording}: {len(rows)} items")
         index = items.assign(
             duration_s=items["end_s"] - items["start_s"], n_frames=valid, content_hash=hashes
         )[list(INDEX_COLUMNS)]
@@ -572,23 +610,18 @@ def build_clip_store(
         fmax_hz=fmax_hz,
         spectrogram_n_fft=spectrogram_n_fft,
     )
-    n_bins, n_rows = _store_rows(kind, options, pad_bins_to)
+    _, n_rows = _store_rows(kind, options, pad_bins_to)
     items = items.reset_index(drop=True)
     with atomic_path(tensor_path) as tmp_tensor:
-        store = np.lib.format.open_memmap(
-            tmp_tensor, mode="w+", dtype=dtype, shape=(len(items), n_rows, n_frames)
-        )
         valid = np.zeros(len(items), dtype=np.int64)
-        for row, path in enumerate(items["path"]):
-            audio, _ = load_audio(path, sample_rate=sample_rate)
-            block = compute_feature(kind, audio, **options)[:, :n_frames]
-            store[row] = 0
-            store[row, :n_bins, : block.shape[1]] = block
-            valid[row] = max(1, block.shape[1])
-            if log is not None and (row + 1) % 1000 == 0:
-                log(f"{row + 1} of {len(items)} clips")
-        store.flush()
-        del store
+        with _StoreWriter(tmp_tensor, (len(items), n_rows, n_frames), dtype) as store:
+            for row, path in enumerate(items["path"]):
+                audio, _ = load_audio(path, sample_rate=sample_rate)
+                block = compute_feature(kind, audio, **options)[:, :n_frames]
+                store.write(row, block)
+                valid[row] = max(1, block.shape[1])
+                if log is not None and (row + 1) % 1000 == 0:
+                    log(f"{row + 1} of {len(items)} clips")
         index = items.assign(n_frames=valid)[[*INDEX_COLUMNS, "audio_group"]]
         with atomic_path(index_path) as tmp_index:
             index.to_parquet(tmp_index, index=False)
