@@ -275,12 +275,12 @@ def plot_motif_statistics(
             f"{int(per_singer['motifs'].sum())} motifs"
         )
     panels = (
-        ("instances", "motif instances (occurrences)", "{:.0f}"),
-        ("motifs", "motifs in the dictionary", "{:.0f}"),
-        ("mean_length", "mean motif length (symbols)", "{:.1f}"),
-        ("mean_duration_s", "mean instance duration (s)", "{:.2f}"),
+        ("instances", "motif instances\n(occurrences)", "{:.0f}"),
+        ("motifs", "motifs in the\ndictionary", "{:.0f}"),
+        ("mean_length", "mean motif length\n(symbols)", "{:.1f}"),
+        ("mean_duration_s", "mean instance\nduration (s)", "{:.2f}"),
     )
-    with _figure(max(8.0, 0.5 * len(singers) * len(panels) + 2), 3.2) as figure:
+    with _figure(max(9.0, 0.5 * len(singers) * len(panels) + 2), 3.4) as figure:
         axes = figure.subplots(1, len(panels))
         positions = np.arange(len(singers))
         for axis, (column, label, number) in zip(axes, panels, strict=True):
@@ -466,8 +466,16 @@ def plot_embedding_maps(
             raise ValueError(f"embedding map of {model} has unknown subset(s) {sorted(unknown)}")
     singers = sorted({str(s) for frame in maps.values() for s in frame["singer"]})
     colours = singer_colours(singers)
-    with _figure(PANEL_WIDTH_IN * len(maps) + 1.4, PANEL_WIDTH_IN + 0.4) as figure:
-        axes = np.atleast_1d(figure.subplots(1, len(maps)))
+    # Square panels, at most two a row, so that a map stays legible when the page is narrow.
+    columns = min(len(maps), 2)
+    rows = -(-len(maps) // columns)
+    spare_panel = columns * rows > len(maps)
+    width_in = PANEL_WIDTH_IN * columns + (0.0 if spare_panel else 1.4)
+    with _figure(width_in, (PANEL_WIDTH_IN + 0.3) * rows + 0.4) as figure:
+        grid = np.atleast_1d(figure.subplots(rows, columns, squeeze=False).ravel())
+        axes = grid[: len(maps)]
+        for spare in grid[len(maps) :]:
+            spare.set_axis_off()
         for axis, (model, frame) in zip(axes, maps.items(), strict=True):
             for subset, marker in SUBSET_MARKERS.items():
                 part = frame[frame["subset"] == subset]
@@ -497,13 +505,13 @@ def plot_embedding_maps(
             Line2D([], [], color="0.4", marker=marker, linestyle="none")
             for marker in SUBSET_MARKERS.values()
         ]
-        figure.legend(
-            handles,
-            [*singers, *SUBSET_MARKERS],
-            loc="outside right center",
-            frameon=False,
-            title="singer / split side",
-        )
+        legend = {"frameon": False, "title": "singer / split side"}
+        if len(grid) > len(maps):  # an empty panel holds the legend
+            grid[-1].legend(handles, [*singers, *SUBSET_MARKERS], loc="center", **legend)
+        else:
+            figure.legend(
+                handles, [*singers, *SUBSET_MARKERS], loc="outside right center", **legend
+            )
         figure.suptitle(title)
         return _save(figure, path)
 

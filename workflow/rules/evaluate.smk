@@ -7,6 +7,8 @@ rule evaluate:
             "results/evaluation/{dataset}/{split}/{feature}/{model}/metrics.md",
             caption="../report/metrics.rst",
             category="Evaluation",
+            subcategory="{dataset}, {feature}, {split} split",
+            labels={"result": "metrics", "model": "{model}"},
         ),
     log:
         "results/logs/evaluate/{dataset}.{split}.{feature}.{model}.log",
@@ -31,6 +33,11 @@ rule baselines:
             "results/evaluation/{dataset}/{split}/{feature}/baselines.md",
             caption="../report/baselines.rst",
             category="Evaluation",
+            subcategory="{dataset}, {feature}, {split} split",
+            labels={
+                "result": "baselines",
+                "model": "majority, duration, mfcc_stats, nearest_duplicate",
+            },
         ),
     log:
         "results/logs/baselines/{dataset}.{split}.{feature}.log",

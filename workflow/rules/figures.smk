@@ -30,6 +30,7 @@ rule training_curves:
             caption="../report/training_curves.rst",
             category="Training",
             subcategory="{dataset}, {feature}, {split} split",
+            labels={"result": "training curves", "model": "all"},
         ),
         svg="results/figures/{dataset}/{split}/{feature}/training_curves.svg",
     log:
@@ -57,6 +58,7 @@ rule confusion_figure:
             caption="../report/confusion_figure.rst",
             category="Evaluation",
             subcategory="{dataset}, {feature}, {split} split",
+            labels={"result": "confusion matrices", "model": "all"},
         ),
         svg="results/figures/{dataset}/{split}/{feature}/confusion.svg",
     log:
@@ -84,6 +86,7 @@ rule embedding_map:
             caption="../report/embedding_map.rst",
             category="Evaluation",
             subcategory="{dataset}, {feature}, {split} split",
+            labels={"result": "embedding map (t-SNE)", "model": "all"},
         ),
         svg="results/figures/{dataset}/{split}/{feature}/embedding_map.svg",
     log:
@@ -92,6 +95,7 @@ rule embedding_map:
         "results/benchmarks/embedding_map/{dataset}.{split}.{feature}.tsv"
     conda:
         "../../envs/learn.yaml"
+    threads: 1
     params:
         models=config["train"]["models"],
         perplexity=config["figures"]["tsne_perplexity"],
