@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from cantaor.pitch import F0_COLUMNS, extract_f0, hz_to_cents
+from cantaor.pitch import F0_COLUMNS, chunked_frames, extract_f0, hz_to_cents, pyin
 
 
 def test_hz_to_cents_reference_and_octaves():
@@ -37,5 +37,30 @@ def test_silence_has_no_voiced_frames():
 
 
 def test_unknown_method():
-    with pytest.raises(ValueError, match="unknown f0 method 'crepe'"):
-        extract_f0(np.zeros(4410, dtype=np.float32), sample_rate=44100, method="crepe")
+    with pytest.raises(ValueError, match="unknown f0 method 'yin'"):
+        extract_f0(np.zeros(4410, dtype=np.float32), sample_rate=44100, method="yin")
+
+
+def test_chunked_pyin_matches_the_whole_signal(tone):
+    audio = tone[0][: 44100 * 3 // 2]
+    options = dict(sample_rate=44100, hop_length=256, fmin_hz=80.0, fmax_hz=1000.0)
+    _, whole_f0, whole_confidence = pyin(audio, **options)
+    time_s, f0_hz, confidence = chunked_frames(pyin, audio, chunk_s=0.4, overlap_s=0.25, **options)
+    assert f0_hz.shape == whole_f0.shape
+    np.testing.assert_allclose(time_s, np.arange(f0_hz.size) * 256 / 44100)
+    np.testing.assert_array_equal(f0_hz > 0, whole_f0 > 0)
+    np.testing.assert_allclose(f0_hz, whole_f0, rtol=1e-6)
+    np.testing.assert_allclose(confidence, whole_confidence, atol=1e-5)
+
+
+def test_chunks_cover_every_frame_once():
+    def frame_index(segment, *, sample_rate, hop_length):
+        n_frames = 1 + segment.size // hop_length
+        first = segment[0]  # the segment's first sample is its first frame's global index
+        return np.zeros(n_frames), first + np.arange(n_frames, dtype=float), np.ones(n_frames)
+
+    audio = np.repeat(np.arange(1000, dtype=float), 10)  # sample k*10 holds frame index k
+    _, f0_hz, _ = chunked_frames(
+        frame_index, audio, sample_rate=100, hop_length=10, chunk_s=0.7, overlap_s=0.15
+    )
+    np.testing.assert_array_equal(f0_hz, np.arange(1 + audio.size // 10))

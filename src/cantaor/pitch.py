@@ -9,17 +9,24 @@ time_s     float64 frame time in seconds
 f0_hz      float64 f0 in Hz; 0.0 where unvoiced
 pitch_cents float64 f0 in cents re ``reference_hz``; NaN where unvoiced
 voiced     bool    the backend's voicing decision
-confidence float32 the backend's confidence (Melodia salience, pYIN voicing probability)
+confidence float32 the backend's confidence (Melodia salience, pYIN voicing
+                   probability, CREPE probability of the chosen pitch bin)
 ========== ======= =====================================================
+
+pYIN runs on chunks of ``chunk_s`` seconds with ``chunk_overlap_s`` of context on
+each side, so that a long recording needs bounded memory; Melodia and CREPE take
+the whole signal (their memory grows slowly with its length: see BENCHMARKS.md).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pandas as pd
 
 F0_COLUMNS = ("time_s", "f0_hz", "pitch_cents", "voiced", "confidence")
-METHODS = ("melodia", "pyin")
+METHODS = ("melodia", "pyin", "crepe")
 
 
 def hz_to_cents(f0_hz: np.ndarray, *, reference_hz: float = 55.0) -> np.ndarray:
@@ -110,6 +117,44 @@ def pyin(
     return time_s, f0_hz, np.asarray(probability, dtype=np.float32)
 
 
+def chunked_frames(
+    backend,
+    audio: np.ndarray,
+    *,
+    sample_rate: int,
+    hop_length: int,
+    chunk_s: float,
+    overlap_s: float,
+    **options,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run a centred-frame backend on overlapping chunks and stitch the frames.
+
+    Each chunk holds ``chunk_s`` seconds of frames plus ``overlap_s`` of context on
+    each side; only the chunk's own frames are kept, so edge effects (padding, HMM
+    decoding) stay in the discarded context. ``backend(segment, sample_rate=...,
+    hop_length=..., **options)`` must return ``(time_s, f0_hz, confidence)`` with
+    ``1 + len(segment) // hop_length`` frames at ``k * hop_length``.
+    """
+    n_frames = 1 + audio.size // hop_length
+    chunk = max(1, round(chunk_s * sample_rate / hop_length))
+    margin = math.ceil(overlap_s * sample_rate / hop_length)
+    if n_frames <= chunk + 2 * margin:
+        return backend(audio, sample_rate=sample_rate, hop_length=hop_length, **options)
+    f0_hz = np.empty(n_frames)
+    confidence = np.empty(n_frames, dtype=np.float32)
+    for first in range(0, n_frames, chunk):
+        last = min(n_frames, first + chunk)
+        low, high = max(0, first - margin), min(n_frames, last + margin)
+        segment = audio[low * hop_length : high * hop_length]
+        _, part_f0, part_confidence = backend(
+            segment, sample_rate=sample_rate, hop_length=hop_length, **options
+        )
+        f0_hz[first:last] = part_f0[first - low : last - low]
+        confidence[first:last] = part_confidence[first - low : last - low]
+    time_s = np.arange(n_frames) * hop_length / sample_rate
+    return time_s, f0_hz, confidence
+
+
 def extract_f0(
     audio: np.ndarray,
     *,
@@ -121,6 +166,16 @@ def extract_f0(
     fmax_hz: float = 1000.0,
     reference_hz: float = 55.0,
     voicing_tolerance: float = 0.2,
+    chunk_s: float = 30.0,
+    chunk_overlap_s: float = 2.0,
+    crepe_model: str = "full",
+    crepe_batch_size: int = 256,
+    crepe_viterbi: bool = True,
+    crepe_refine: bool = True,
+    crepe_precision: str = "auto",
+    confidence_threshold: float = 0.5,
+    device: str = "auto",
+    num_threads: int | None = None,
 ) -> pd.DataFrame:
     """Run one backend and return the f0 table (columns :data:`F0_COLUMNS`).
 
@@ -128,23 +183,58 @@ def extract_f0(
     ----------
     audio : np.ndarray
         Mono signal at ``sample_rate``.
-    method : {"melodia", "pyin"}
+    method : {"melodia", "pyin", "crepe"}
     reference_hz : float
         Reference of the cents scale (0 cents = ``reference_hz``).
     voicing_tolerance : float
         Melodia only.
+    chunk_s, chunk_overlap_s : float
+        pYIN only: chunk length and context on each side, in seconds
+        (see :func:`chunked_frames`).
+    crepe_model, crepe_batch_size, crepe_viterbi, crepe_refine, crepe_precision : CREPE only
+        ``model``, ``batch_size``, ``use_viterbi``, ``refine`` and ``precision`` of
+        :func:`cantaor.crepe.crepe`.
+    confidence_threshold : float
+        CREPE only: frames whose confidence is below it are unvoiced.
+    device : str
+        CREPE only: "auto" (GPU when present), "cpu", "cuda".
+    num_threads : int, optional
+        CREPE only: torch threads.
     """
     common = dict(
         sample_rate=sample_rate,
         hop_length=hop_length,
-        frame_length=frame_length,
         fmin_hz=fmin_hz,
         fmax_hz=fmax_hz,
     )
     if method == "melodia":
-        time_s, f0_hz, confidence = melodia(audio, voicing_tolerance=voicing_tolerance, **common)
+        time_s, f0_hz, confidence = melodia(
+            audio, voicing_tolerance=voicing_tolerance, frame_length=frame_length, **common
+        )
     elif method == "pyin":
-        time_s, f0_hz, confidence = pyin(audio, **common)
+        time_s, f0_hz, confidence = chunked_frames(
+            pyin,
+            np.asarray(audio),
+            chunk_s=chunk_s,
+            overlap_s=chunk_overlap_s,
+            frame_length=frame_length,
+            **common,
+        )
+    elif method == "crepe":
+        from cantaor.crepe import crepe
+
+        time_s, f0_hz, confidence = crepe(
+            audio,
+            model=crepe_model,
+            batch_size=crepe_batch_size,
+            use_viterbi=crepe_viterbi,
+            refine=crepe_refine,
+            precision=crepe_precision,
+            confidence_threshold=confidence_threshold,
+            device=device,
+            num_threads=num_threads,
+            **common,
+        )
     else:
         raise ValueError(f"unknown f0 method {method!r}; choose one of {', '.join(METHODS)}")
     voiced = f0_hz > 0
@@ -154,7 +244,7 @@ def extract_f0(
             "f0_hz": f0_hz,
             "pitch_cents": hz_to_cents(f0_hz, reference_hz=reference_hz),
             "voiced": voiced,
-            "confidence": confidence,
+            "confidence": confidence.astype(np.float32),
         }
     )
 

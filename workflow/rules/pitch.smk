@@ -20,6 +20,9 @@ rule f0:
         fmax_hz=config["f0"]["fmax_hz"],
         voicing_tolerance=config["f0"]["voicing_tolerance"],
         reference_hz=config["f0"]["reference_hz"],
+        chunk_s=config["f0"]["chunk_s"],
+        chunk_overlap_s=config["f0"]["chunk_overlap_s"],
+        crepe=config["f0"]["crepe"],
     script:
         "../scripts/f0.py"
 

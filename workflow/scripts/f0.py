@@ -17,6 +17,16 @@ table, status = f0_of_file(
     fmax_hz=p.fmax_hz,
     reference_hz=p.reference_hz,
     voicing_tolerance=p.voicing_tolerance,
+    chunk_s=p.chunk_s,
+    chunk_overlap_s=p.chunk_overlap_s,
+    crepe_model=p.crepe["model"],
+    crepe_batch_size=p.crepe["batch_size"],
+    crepe_viterbi=p.crepe["viterbi"],
+    crepe_refine=p.crepe["refine"],
+    crepe_precision=p.crepe["precision"],
+    confidence_threshold=p.crepe["confidence_threshold"],
+    device=p.crepe["device"],
+    num_threads=snakemake.threads,
 )
 status["recording"] = snakemake.wildcards.recording
 write_parquet(table, snakemake.output.f0)
