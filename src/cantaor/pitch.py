@@ -167,7 +167,7 @@ def extract_f0(
     reference_hz: float = 55.0,
     voicing_tolerance: float = 0.2,
     chunk_s: float = 30.0,
-    chunk_overlap_s: float = 2.0,
+    chunk_overlap_s: float = 1.0,
     crepe_model: str = "full",
     crepe_batch_size: int = 256,
     crepe_viterbi: bool = True,

@@ -1,0 +1,318 @@
+"""Speed and memory of the f0 backends; CREPE against torchcrepe.predict.
+
+Prints three tables:
+
+1. per backend, on a demo recording: audio seconds per wall second through
+   ``cantaor.pitch.extract_f0`` and through the underlying library called directly,
+   the wrapper's overhead, and the peak RSS of the process;
+2. peak RSS on a long recording (10 minutes by default: the demo recording tiled);
+3. ``cantaor.crepe.crepe`` against ``torchcrepe.predict`` on the same 16 kHz audio,
+   model, hop (10 ms) and batch size: speed-up and pitch differences over the frames
+   torchcrepe calls voiced (periodicity >= 0.5).
+
+Every measurement runs in a fresh subprocess (imports and model loading excluded from
+the timings by a warm-up call on one second of audio; peak RSS includes them). Times
+are the minimum of ``--repeats`` runs. torchcrepe is imported with stand-ins for
+torchaudio, resampy and tqdm, which only its file loader, resampler and CLI use; its
+random 20-cent dither of the decoded pitch is switched off for the comparison.
+
+    python benchmarks/bench_pitch.py                      # everything (slow: pyin, full)
+    python benchmarks/bench_pitch.py --only crepe_vs_torchcrepe --duration-s 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import types
+from pathlib import Path
+
+import numpy as np
+
+BACKENDS = ("melodia", "pyin", "crepe-tiny", "crepe-full")
+HOP_44K = 256
+
+
+def demo_audio(duration_s: float, sample_rate: int) -> np.ndarray:
+    from cantaor.demo import synthesize_recording
+
+    recording = synthesize_recording(
+        singer_index=0,
+        recording_index=0,
+        n_singers=3,
+        duration_s=max(duration_s, 10.0),
+        seed=3,
+        sample_rate=sample_rate,
+    )
+    return np.ascontiguousarray(recording.audio[: int(duration_s * sample_rate)], np.float32)
+
+
+def tiled(audio: np.ndarray, n_samples: int) -> np.ndarray:
+    return np.resize(audio, n_samples).astype(np.float32)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM; unlike getrusage's ru_maxrss it does
+    not carry over the parent's peak across fork and exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def import_torchcrepe():
+    for name in ("torchaudio", "resampy", "tqdm"):
+        sys.modules.setdefault(name, types.ModuleType(name))
+    import torchcrepe
+
+    torchcrepe.convert.dither = lambda cents: cents
+    return torchcrepe
+
+
+# --- the calls measured ---------------------------------------------------------------
+
+
+def wrapper_call(backend: str, audio: np.ndarray, sample_rate: int, threads: int):
+    from cantaor.pitch import extract_f0
+
+    method, _, model = backend.partition("-")
+    options = {"crepe_model": model, "num_threads": threads} if method == "crepe" else {}
+    return extract_f0(audio, sample_rate=sample_rate, method=method, hop_length=HOP_44K, **options)
+
+
+def direct_call(backend: str, audio: np.ndarray, sample_rate: int, threads: int):
+    """The library the backend wraps, called as its documentation shows."""
+    method, _, model = backend.partition("-")
+    if method == "melodia":
+        import essentia.standard as es
+
+        filtered = es.EqualLoudness(sampleRate=sample_rate)(audio)
+        return es.PredominantPitchMelodia(
+            sampleRate=sample_rate,
+            hopSize=HOP_44K,
+            frameSize=2048,
+            minFrequency=80.0,
+            maxFrequency=1000.0,
+            voicingTolerance=0.2,
+        )(filtered)
+    if method == "pyin":
+        import librosa
+
+        return librosa.pyin(
+            audio,
+            sr=sample_rate,
+            fmin=80.0,
+            fmax=1000.0,
+            frame_length=2048,
+            hop_length=HOP_44K,
+        )
+    from cantaor.crepe import crepe
+
+    return crepe(
+        audio, sample_rate=sample_rate, hop_length=HOP_44K, model=model, num_threads=threads
+    )
+
+
+def timed(call, repeats: int) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+# --- workers (one per subprocess) -----------------------------------------------------
+
+
+def worker_speed(args) -> dict:
+    audio = demo_audio(args.duration_s, 44100)
+    warm = audio[:44100]
+    wrapper_call(args.backend, warm, 44100, args.threads)
+    direct_call(args.backend, warm, 44100, args.threads)
+    wrapper_s = timed(lambda: wrapper_call(args.backend, audio, 44100, args.threads), args.repeats)
+    direct_s = timed(lambda: direct_call(args.backend, audio, 44100, args.threads), args.repeats)
+    return {"wrapper_s": wrapper_s, "direct_s": direct_s, "peak_rss_mb": peak_rss_mb()}
+
+
+def worker_memory(args) -> dict:
+    """Load a long file the way the f0 rule does and run the wrapper once."""
+    from cantaor.io import load_audio
+
+    audio, rate = load_audio(args.path, sample_rate=44100)
+    start = time.perf_counter()
+    table = wrapper_call(args.backend, audio, rate, args.threads)
+    return {
+        "wall_s": time.perf_counter() - start,
+        "frames": len(table),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def worker_torchcrepe(args) -> dict:
+    import torch
+
+    from cantaor.crepe import crepe
+
+    torch.set_num_threads(args.threads)
+    torchcrepe = import_torchcrepe()
+    audio = demo_audio(args.duration_s, 16000)
+    model = args.backend.partition("-")[2]
+
+    def reference(signal):
+        return torchcrepe.predict(
+            torch.from_numpy(signal)[None],
+            16000,
+            160,
+            80.0,
+            1000.0,
+            model=model,
+            return_periodicity=True,
+            batch_size=args.batch_size,
+        )
+
+    def ours(signal, precision):
+        return crepe(
+            signal,
+            sample_rate=16000,
+            hop_length=160,
+            model=model,
+            batch_size=args.batch_size,
+            refine=False,
+            confidence_threshold=0.0,
+            precision=precision,
+            device="cpu",
+            num_threads=args.threads,
+        )
+
+    reference(audio[:16000])
+    result = {}
+    torchcrepe_s = timed(lambda: reference(audio), args.repeats)
+    pitch, periodicity = (tensor[0].numpy() for tensor in reference(audio))
+    voiced = periodicity >= 0.5
+    result["torchcrepe_s"] = torchcrepe_s
+    result["voiced_fraction"] = float(voiced.mean())
+    for precision in ("float32", "bfloat16"):
+        ours(audio[:16000], precision)
+        seconds = timed(lambda p=precision: ours(audio, p), args.repeats)
+        f0_hz = ours(audio, precision)[1]
+        cents = np.abs(1200 * np.log2(f0_hz[voiced] / pitch[voiced]))
+        result[precision] = {
+            "seconds": seconds,
+            "median_cents": float(np.median(cents)),
+            "max_cents": float(cents.max()),
+            "differing_frames": float(np.mean(cents > 1.0)),
+        }
+    return result
+
+
+# --- driver ---------------------------------------------------------------------------
+
+
+def run_worker(kind: str, backend: str, args, **extra) -> dict:
+    command = [
+        sys.executable,
+        __file__,
+        "--worker",
+        kind,
+        "--backend",
+        backend,
+        "--duration-s",
+        str(extra.get("duration_s", args.duration_s)),
+        "--repeats",
+        str(args.repeats),
+        "--threads",
+        str(args.threads),
+        "--batch-size",
+        str(args.batch_size),
+    ]
+    if "path" in extra:
+        command += ["--path", str(extra["path"])]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration-s", type=float, default=30.0, help="speed test audio (s)")
+    parser.add_argument("--long-s", type=float, default=600.0, help="memory test audio (s)")
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        default=["speed", "memory", "crepe_vs_torchcrepe"],
+        choices=["speed", "memory", "crepe_vs_torchcrepe"],
+    )
+    parser.add_argument("--torchcrepe-models", nargs="+", default=["tiny", "full"])
+    parser.add_argument("--worker", choices=["speed", "memory", "torchcrepe"])
+    parser.add_argument("--backend")
+    parser.add_argument("--path")
+    args = parser.parse_args()
+    if args.worker:
+        worker = {"speed": worker_speed, "memory": worker_memory, "torchcrepe": worker_torchcrepe}
+        print(json.dumps(worker[args.worker](args)))
+        return
+
+    print(f"audio: demo recording, {args.duration_s:g} s; {args.threads} threads\n")
+    if "speed" in args.only:
+        print("| backend | wrapper: audio s / wall s | direct call | wrapper overhead | peak RSS |")
+        print("|---|---|---|---|---|")
+        for backend in args.backends:
+            r = run_worker("speed", backend, args)
+            overhead = 100 * (r["wrapper_s"] / r["direct_s"] - 1)
+            print(
+                f"| {backend} | {args.duration_s / r['wrapper_s']:.2f} "
+                f"| {args.duration_s / r['direct_s']:.2f} | {overhead:+.1f}% "
+                f"| {r['peak_rss_mb']:.0f} MB |",
+                flush=True,
+            )
+        print()
+    if "memory" in args.only:
+        import soundfile
+
+        print(f"| backend | {args.long_s:g} s recording: wall s | audio s / wall s | peak RSS |")
+        print("|---|---|---|---|")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "long.wav"
+            audio = tiled(demo_audio(60.0, 44100), int(args.long_s * 44100))
+            soundfile.write(path, audio, 44100, subtype="PCM_16")
+            del audio
+            for backend in args.backends:
+                r = run_worker("memory", backend, args, path=path)
+                print(
+                    f"| {backend} | {r['wall_s']:.1f} | {args.long_s / r['wall_s']:.2f} "
+                    f"| {r['peak_rss_mb']:.0f} MB |",
+                    flush=True,
+                )
+        print()
+    if "crepe_vs_torchcrepe" in args.only:
+        print(
+            "| model | torchcrepe.predict: audio s / wall s | cantaor float32 | speed-up "
+            "| pitch diff: median / max cents, frames > 1 cent | cantaor bfloat16 | speed-up "
+            "| pitch diff |"
+        )
+        print("|---|---|---|---|---|---|---|---|")
+        for model in args.torchcrepe_models:
+            r = run_worker("torchcrepe", f"crepe-{model}", args)
+            cells = [f"crepe-{model}", f"{args.duration_s / r['torchcrepe_s']:.2f}"]
+            for precision in ("float32", "bfloat16"):
+                p = r[precision]
+                cells += [
+                    f"{args.duration_s / p['seconds']:.2f}",
+                    f"{r['torchcrepe_s'] / p['seconds']:.2f}x",
+                    f"{p['median_cents']:.2f} / {p['max_cents']:.1f}, "
+                    f"{100 * p['differing_frames']:.1f}%",
+                ]
+            print("| " + " | ".join(cells) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
