@@ -12,9 +12,10 @@ Prints three tables:
 
 Every measurement runs in a fresh subprocess (imports and model loading excluded from
 the timings by a warm-up call on one second of audio; peak RSS includes them). Times
-are the minimum of ``--repeats`` runs. torchcrepe is imported with stand-ins for
-torchaudio, resampy and tqdm, which only its file loader, resampler and CLI use; its
-random 20-cent dither of the decoded pitch is switched off for the comparison.
+are the minimum of ``--repeats`` runs (wrapper and direct call alternating). torchcrepe
+is imported with stand-ins for torchaudio, resampy and tqdm, which only its file
+loader, resampler and CLI use; its random 20-cent dither of the decoded pitch is
+switched off for the comparison.
 
     python benchmarks/bench_pitch.py                      # everything (slow: pyin, full)
     python benchmarks/bench_pitch.py --only crepe_vs_torchcrepe --duration-s 10
@@ -119,12 +120,17 @@ def direct_call(backend: str, audio: np.ndarray, sample_rate: int, threads: int)
 
 
 def timed(call, repeats: int) -> float:
-    best = float("inf")
+    return timed_result(call, repeats)[0]
+
+
+def timed_result(call, repeats: int):
+    """(minimum wall seconds over ``repeats`` calls, the last call's result)."""
+    best, result = float("inf"), None
     for _ in range(repeats):
         start = time.perf_counter()
-        call()
+        result = call()
         best = min(best, time.perf_counter() - start)
-    return best
+    return best, result
 
 
 # --- workers (one per subprocess) -----------------------------------------------------
@@ -135,8 +141,15 @@ def worker_speed(args) -> dict:
     warm = audio[:44100]
     wrapper_call(args.backend, warm, 44100, args.threads)
     direct_call(args.backend, warm, 44100, args.threads)
-    wrapper_s = timed(lambda: wrapper_call(args.backend, audio, 44100, args.threads), args.repeats)
-    direct_s = timed(lambda: direct_call(args.backend, audio, 44100, args.threads), args.repeats)
+    # Alternate the two calls so that a burst of load from other jobs hits both alike.
+    wrapper_s = direct_s = float("inf")
+    for _ in range(args.repeats):
+        wrapper_s = min(
+            wrapper_s, timed(lambda: wrapper_call(args.backend, audio, 44100, args.threads), 1)
+        )
+        direct_s = min(
+            direct_s, timed(lambda: direct_call(args.backend, audio, 44100, args.threads), 1)
+        )
     return {"wrapper_s": wrapper_s, "direct_s": direct_s, "peak_rss_mb": peak_rss_mb()}
 
 
@@ -192,15 +205,14 @@ def worker_torchcrepe(args) -> dict:
 
     reference(audio[:16000])
     result = {}
-    torchcrepe_s = timed(lambda: reference(audio), args.repeats)
-    pitch, periodicity = (tensor[0].numpy() for tensor in reference(audio))
+    torchcrepe_s, (pitch, periodicity) = timed_result(lambda: reference(audio), args.repeats)
+    pitch, periodicity = pitch[0].numpy(), periodicity[0].numpy()
     voiced = periodicity >= 0.5
     result["torchcrepe_s"] = torchcrepe_s
     result["voiced_fraction"] = float(voiced.mean())
     for precision in ("float32", "bfloat16"):
         ours(audio[:16000], precision)
-        seconds = timed(lambda p=precision: ours(audio, p), args.repeats)
-        f0_hz = ours(audio, precision)[1]
+        seconds, (_, f0_hz, _) = timed_result(lambda p=precision: ours(audio, p), args.repeats)
         cents = np.abs(1200 * np.log2(f0_hz[voiced] / pitch[voiced]))
         result[precision] = {
             "seconds": seconds,
