@@ -9,6 +9,7 @@ outputs leaves it in place.
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,7 +18,15 @@ from pathlib import Path
 
 import pytest
 import torch
-from test_reproducibility import METRICS, RUN, files_of, mini_run, write_mini_config
+from test_reproducibility import (
+    FINISHED,
+    INTERRUPTED_RUN,
+    METRICS,
+    RUN,
+    files_of,
+    mini_run,
+    write_mini_config,
+)
 from test_workflow import snakemake
 
 pytestmark = pytest.mark.workflow
@@ -64,7 +73,9 @@ def _checkpoints(workdir):
 
 def test_killed_twice_then_rerun_gives_the_uninterrupted_result(tmp_path_factory):
     reference = mini_run(tmp_path_factory, "reference_run")
-    workdir = tmp_path_factory.mktemp("interrupted")
+    workdir = tmp_path_factory.getbasetemp() / INTERRUPTED_RUN  # reused by test_reproducibility
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir()
     write_mini_config(workdir)
     f0_logs = workdir / "results/logs/f0"
 
@@ -96,3 +107,4 @@ def test_killed_twice_then_rerun_gives_the_uninterrupted_result(tmp_path_factory
     # No temporary file of a killed writer survives the rerun.
     leftovers = re.compile(r"\..+\.[a-z0-9_]{8}(\.\w+)?|.+\.tmp")
     assert [p for p in (workdir / "results").rglob("*") if leftovers.fullmatch(p.name)] == []
+    (workdir / FINISHED).touch()

@@ -4,7 +4,7 @@ Each stochastic stage has its own seed (see RELIABILITY.md): ``demo.seed`` makes
 corpus, ``contour.seed`` starts k-means, ``dataset_options.seed`` places random spans,
 ``split.seed`` draws the split and ``train.seed`` initialises and shuffles training.
 The mini run here (one dataset, split, feature and model) is shared with
-``test_interrupt.py`` through :func:`mini_run`.
+``test_interrupt.py`` through :func:`mini_run`, and that module's run is reused here.
 """
 
 import json
@@ -43,6 +43,10 @@ DETERMINISTIC = [
 ]
 
 
+FINISHED = "finished.marker"
+INTERRUPTED_RUN = "interrupted_run"
+
+
 def write_mini_config(workdir, **overrides):
     return write_config(workdir, **MINI, **overrides)
 
@@ -50,7 +54,7 @@ def write_mini_config(workdir, **overrides):
 def mini_run(tmp_path_factory, name):
     """A finished mini run in the session's base temp folder, made once per session."""
     workdir = tmp_path_factory.getbasetemp() / name
-    finished = workdir / "finished.marker"
+    finished = workdir / FINISHED
     if not finished.exists():
         shutil.rmtree(workdir, ignore_errors=True)
         workdir.mkdir()
@@ -85,7 +89,17 @@ def files_of(workdir, patterns=DETERMINISTIC):
 
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory):
-    return mini_run(tmp_path_factory, "reference_run"), mini_run(tmp_path_factory, "second_run")
+    """The reference run and a second run with the same seeds.
+
+    When test_interrupt.py has already finished its killed-and-rerun mini run in this
+    session, that run is the second one (it must match just as well); otherwise a
+    plain second run is made.
+    """
+    reference = mini_run(tmp_path_factory, "reference_run")
+    interrupted = tmp_path_factory.getbasetemp() / INTERRUPTED_RUN
+    if (interrupted / FINISHED).exists():
+        return reference, interrupted
+    return reference, mini_run(tmp_path_factory, "second_run")
 
 
 def test_same_seeds_give_byte_identical_files_and_metrics(two_runs):
