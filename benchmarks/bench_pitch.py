@@ -255,7 +255,7 @@ def main() -> None:
     parser.add_argument("--long-s", type=float, default=600.0, help="memory test audio (s)")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
     parser.add_argument(
         "--only",

@@ -98,7 +98,7 @@ def _network_class():
                 # "same" padding of the original Keras model
                 x = functional.pad(x, (254, 254) if index == 1 else (31, 32))
                 x = getattr(self, f"conv{index}")(x)
-                x = getattr(self, f"conv{index}_BN")(functional.relu(x))
+                x = getattr(self, f"conv{index}_BN")(functional.relu(x, inplace=True))
                 x = functional.max_pool1d(x, 2, 2)
             # (batch, channels, 4) -> (batch, 4 * channels) in time-major order
             x = x.transpose(1, 2).reshape(x.shape[0], self.in_features)
@@ -128,12 +128,19 @@ def resolve_device(device: str = "auto") -> str:
     return "cuda" if _torch().cuda.is_available() else "cpu"
 
 
-def resolve_precision(precision: str, device: str) -> str:
-    """``"auto"`` picks bfloat16 where the hardware computes it natively, else float32."""
+def resolve_precision(precision: str, device: str, model: str = "tiny") -> str:
+    """``"auto"``: bfloat16 for the tiny model where the hardware has it natively, else float32.
+
+    The full model stays float32: in bfloat16 its wide layers moved 47% of the frames of a
+    demo recording by one bin or more (up to 120 cents) and ran no faster on a 2-core CPU
+    (BENCHMARKS.md, Pitch); the tiny model moved 0.2% by one bin and ran 2-3x faster.
+    """
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}")
     if precision != "auto":
         return precision
+    if model != "tiny":
+        return "float32"
     torch = _torch()
     if device.startswith("cuda"):
         native = torch.cuda.is_bf16_supported()
@@ -170,7 +177,7 @@ def bin_probabilities(
     centers: np.ndarray,
     *,
     model: str = "full",
-    batch_size: int = 256,
+    batch_size: int = 64,
     device: str = "cpu",
     precision: str = "float32",
 ) -> np.ndarray:
@@ -325,7 +332,7 @@ def crepe(
     fmin_hz: float = 80.0,
     fmax_hz: float = 1000.0,
     model: str = "full",
-    batch_size: int = 256,
+    batch_size: int = 64,
     use_viterbi: bool = True,
     refine: bool = True,
     confidence_threshold: float = 0.5,
@@ -353,7 +360,8 @@ def crepe(
         Frames whose confidence is below it are unvoiced (``f0_hz`` 0).
     device : {"auto", "cpu", "cuda", ...}
     precision : {"auto", "float32", "bfloat16"}
-        Network arithmetic; "auto" uses bfloat16 where the CPU or GPU has it natively.
+        Network arithmetic; "auto" uses bfloat16 for the tiny model where the CPU or
+        GPU has it natively (see :func:`resolve_precision`), float32 otherwise.
     num_threads : int, optional
         torch intra-op threads (the job's cores).
 
@@ -367,7 +375,7 @@ def crepe(
     if num_threads:
         torch.set_num_threads(int(num_threads))
     device = resolve_device(device)
-    precision = resolve_precision(precision, device)
+    precision = resolve_precision(precision, device, model)
     audio = np.asarray(audio, dtype=np.float32)
     audio_16k = (
         audio

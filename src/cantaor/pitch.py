@@ -169,7 +169,7 @@ def extract_f0(
     chunk_s: float = 30.0,
     chunk_overlap_s: float = 1.0,
     crepe_model: str = "full",
-    crepe_batch_size: int = 256,
+    crepe_batch_size: int = 64,
     crepe_viterbi: bool = True,
     crepe_refine: bool = True,
     crepe_precision: str = "auto",
