@@ -24,6 +24,8 @@ switched off for the comparison.
 from __future__ import annotations
 
 import argparse
+import importlib.machinery
+import importlib.util
 import json
 import resource
 import subprocess
@@ -68,7 +70,11 @@ def peak_rss_mb() -> float:
 
 def import_torchcrepe():
     for name in ("torchaudio", "resampy", "tqdm"):
-        sys.modules.setdefault(name, types.ModuleType(name))
+        if name not in sys.modules and importlib.util.find_spec(name) is None:
+            # A spec, so that torch's own find_spec probes of tqdm do not fail.
+            stand_in = types.ModuleType(name)
+            stand_in.__spec__ = importlib.machinery.ModuleSpec(name, None)
+            sys.modules[name] = stand_in
     import torchcrepe
 
     torchcrepe.convert.dither = lambda cents: cents

@@ -292,8 +292,13 @@ def test_clips_workflow_trains_and_evaluates_end_to_end(tmp_path):
 
     build_clip_folder(tmp_path / "clips")
     write_config(tmp_path, **CLIP_RUN)
-    snakemake(tmp_path, "results/report/results.md", "results/clips/clips.md")
+    figures = [
+        f"results/figures/clips/group/logmel/{name}.png"
+        for name in ("training_curves", "confusion", "embedding_map")
+    ]
+    snakemake(tmp_path, "results/report/results.md", "results/clips/clips.md", *figures)
     results = tmp_path / "results"
+    assert all((tmp_path / figure).stat().st_size > 0 for figure in figures)
     assert not (results / "f0").exists() and not (results / "motifs").exists()
     clips = json.loads((results / "clips/clips.json").read_text())
     assert clips["n_items"] == 27 and clips["n_distinct_contents"] == 25

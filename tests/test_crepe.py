@@ -1,5 +1,6 @@
 """The CREPE backend: weights, network, framing, Viterbi decoding, and a workflow run."""
 
+import importlib.machinery
 import importlib.metadata
 import importlib.util
 import itertools
@@ -170,11 +171,18 @@ def test_crepe_calls_silence_unvoiced():
     assert not table["voiced"].any()
 
 
-def import_torchcrepe():
-    """torchcrepe with stand-ins for the modules only its file loader and CLI use."""
+def import_torchcrepe(monkeypatch):
+    """torchcrepe with stand-ins for the modules only its file loader and CLI use.
+
+    The stand-ins carry a module spec and leave ``sys.modules`` when the test ends:
+    torch's compiler stack probes ``tqdm`` with ``find_spec`` on first use, and an
+    empty module without a spec left behind breaks every later test in the session.
+    """
     for name in ("torchaudio", "resampy", "tqdm"):
-        if importlib.util.find_spec(name) is None:
-            sys.modules.setdefault(name, types.ModuleType(name))
+        if name not in sys.modules and importlib.util.find_spec(name) is None:
+            stand_in = types.ModuleType(name)
+            stand_in.__spec__ = importlib.machinery.ModuleSpec(name, None)
+            monkeypatch.setitem(sys.modules, name, stand_in)
     import torchcrepe
 
     return torchcrepe
@@ -184,7 +192,7 @@ def import_torchcrepe():
 def test_same_pitch_as_torchcrepe(tone, monkeypatch):
     import torch
 
-    torchcrepe = import_torchcrepe()
+    torchcrepe = import_torchcrepe(monkeypatch)
     # torchcrepe adds random triangular dither of up to 20 cents to its bin centres.
     monkeypatch.setattr(torchcrepe.convert, "dither", lambda cents: cents)
     audio = tone[0][::4][:16000]  # 1 s; 11025 Hz read as 16 kHz keeps a harmonic tone

@@ -166,12 +166,14 @@ def test_embedding_maps(tmp_path):
             "subset": np.tile(["train", "train", "validation", "test", "train"], 6),
         }
     )
+    # A singer the grouped split cannot test (one recording) keeps its items as "excluded".
+    frame.loc[frame["singer"] == "S3", "subset"] = "excluded"
     maps = {"residual_blstm": frame, "crnn": frame.iloc[:12]}
     png, svg = plot_embedding_maps(maps, path=tmp_path / "map", title="cell")
     _check_files(png, svg)
     text = _svg_text(svg)
     assert "residual_blstm (30 items)" in text and "crnn (12 items)" in text
-    assert all(word in text for word in ("S3", "train", "validation", "test"))
+    assert all(word in text for word in ("S3", "train", "validation", "test", "excluded"))
     with pytest.raises(ValueError, match=r"unknown subset\(s\) \['holdout'\]"):
         plot_embedding_maps({"m": frame.assign(subset="holdout")}, path=tmp_path / "x", title="t")
 

@@ -47,7 +47,9 @@ SEGMENT_COLOUR = "#b2182b"
 MODEL_COLOURS = {"residual_blstm": "#0072B2", "crnn": "#E69F00", "residual50": "#009E73"}
 _OTHER_MODEL_COLOURS = ("#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 #: Marker of each split side in the embedding maps.
-SUBSET_MARKERS = {"train": "o", "validation": "^", "test": "s"}
+# "excluded": items of a singer whom the grouped split cannot test on unseen recordings
+# (cantaor.split, untestable="exclude"); they still have embeddings and are drawn.
+SUBSET_MARKERS = {"train": "o", "validation": "^", "test": "s", "excluded": "D"}
 BASELINE_COLOUR = "0.35"
 PANEL_WIDTH_IN = 3.6
 
@@ -445,7 +447,7 @@ def plot_embedding_maps(
     maps : mapping of str to pd.DataFrame
         Model name -> one row per item with ``x``, ``y`` (map coordinates, as
         :func:`cantaor.embeddings.tsne_map` gives), ``singer`` and ``subset``
-        (train, validation or test; test items are drawn last, outlined).
+        (train, validation, test or excluded; test items are outlined).
     path : str or PathLike
         Destination without suffix.
     title : str

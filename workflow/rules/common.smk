@@ -275,6 +275,16 @@ def get_final_output():
         )
         for run in get_runs()
     ]
+    # Report figures: the results grid, and per grid cell the training curves,
+    # confusion matrices and embedding maps of its models.
+    outputs += ["results/figures/results_grid.png"]
+    outputs += [
+        "results/figures/{dataset}/{split}/{feature}/{figure}.png".format(
+            **run, figure=figure
+        )
+        for run in get_baseline_runs()
+        for figure in ("training_curves", "confusion", "embedding_map")
+    ]
     if config["corpus"]["source"] == "clips":
         # No recordings, motifs or contours: the clip report, leakage and scores.
         return outputs + ["results/clips/clips.md"]
@@ -291,16 +301,6 @@ def get_final_output():
     ]
     # f0 with voiced regions and phrases, for every recording.
     outputs += expand("results/figures/f0_{recording}.png", recording=RECORDINGS)
-    # Report figures: the results grid, and per grid cell the training curves,
-    # confusion matrices and embedding maps of its models.
-    outputs += ["results/figures/results_grid.png"]
-    outputs += [
-        "results/figures/{dataset}/{split}/{feature}/{figure}.png".format(
-            **run, figure=figure
-        )
-        for run in get_baseline_runs()
-        for figure in ("training_curves", "confusion", "embedding_map")
-    ]
     # Motifs per singer as a chart (the paper's Table 1).
     outputs += ["results/figures/motifs_per_singer.png"]
     if config["corpus"]["source"] == "demo":
