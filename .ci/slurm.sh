@@ -202,6 +202,14 @@ if ! CANTAOR_SLURM_STATUS_COMMAND=squeue "$PYTHON" -m snakemake \
     --slurm-init-seconds-before-status-checks 2 --slurm-keep-successful-logs \
     >"$LOG" 2>&1; then
     tail -n 60 "$LOG" >&2
+    # The SLURM log of each failed job holds what the job printed before its rule log
+    # was opened (an import error, a crash): show it before the folder is removed.
+    grep -oE '/[^ ,]*/slurm_logs/[^ ,]*\.log' "$LOG" | sort -u | while read -r slurm_log; do
+        [ -s "$slurm_log" ] || continue
+        grep -qiE 'error|exception|traceback|killed' "$slurm_log" || continue
+        echo "--- $slurm_log" >&2
+        tail -n 40 "$slurm_log" >&2
+    done
     fail "snakemake failed (log above)"
 fi
 say "workflow finished"
