@@ -63,13 +63,20 @@ def test_build_store_pads_crops_and_indexes(tmp_path):
         }
     )
     paths = {name: tmp_path / f"{name}.wav" for name in ("r1", "r2")}
+    lines = []
     index = build_store(
         items,
         paths,
         tensor_path=tmp_path / "s.npy",
         index_path=tmp_path / "s.index.parquet",
         n_frames=100,
+        log=lines.append,
+        progress_interval_s=0,
     )
+    # One line per recording, progress with the time left, and the final count.
+    assert lines[0] == "r1: 2 items"
+    assert lines[1].startswith("logmel store: 2/3 items (67%)") and "left" in lines[1]
+    assert lines[-1].startswith("logmel store: 3/3 items (100%)")
     assert list(index.columns) == list(INDEX_COLUMNS)
     store = open_store(tmp_path / "s.npy")
     assert store.shape == (3, 128, 100) and store.dtype == np.float16

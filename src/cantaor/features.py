@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 
 from cantaor.io import atomic_path, load_audio
+from cantaor.progress import Progress, terminal
 
 INDEX_COLUMNS = (
     "item_id",
@@ -472,6 +473,7 @@ def build_store(
     n_mfcc: int = 40,
     spectrogram_n_fft: int | None = None,
     pad_bins_to: int | None = None,
+    progress_interval_s: float = 30.0,
 ) -> pd.DataFrame:
     """Compute one feature of every item and write the store.
 
@@ -495,7 +497,9 @@ def build_store(
     dtype : str
         Storage dtype of the array.
     log : callable, optional
-        Receives one progress line per recording.
+        Receives one line per recording, and every ``progress_interval_s``
+        seconds a line with the items done and an estimate of the time left
+        (the same line is redrawn on stderr when it is a terminal).
     kind : {"logmel", "mfcc", "spectrogram"}
         Feature to store (:data:`FEATURES`).
     n_mfcc : int
@@ -507,6 +511,8 @@ def build_store(
         paper's 128 x 426 layout for ``logmel`` and ``mfcc``); None keeps the
         feature's own :func:`feature_bins`. Fewer rows than the feature has is
         an error.
+    progress_interval_s : float
+        Seconds between two progress lines to ``log``.
 
     Returns
     -------
@@ -526,7 +532,17 @@ def build_store(
     )
     n_bins, n_rows = _store_rows(kind, options, pad_bins_to)
     items = items.sort_values(["recording", "start_s", "end_s", "item_id"], ignore_index=True)
-    with atomic_path(tensor_path) as tmp_tensor:
+    with (
+        atomic_path(tensor_path) as tmp_tensor,
+        Progress(
+            len(items),
+            f"{kind} store",
+            unit="items",
+            log=log,
+            stream=terminal(),
+            interval_s=progress_interval_s,
+        ) as progress,
+    ):
         valid = np.zeros(len(items), dtype=np.int64)
         hashes = [""] * len(items)
         with _StoreWriter(tmp_tensor, (len(items), n_rows, n_frames), dtype) as store:
@@ -548,6 +564,7 @@ def build_store(
                     )
                 if log is not None:
                     log(f"{recording}: {len(rows)} items")
+                progress.update(len(rows))
         index = items.assign(
             duration_s=items["end_s"] - items["start_s"], n_frames=valid, content_hash=hashes
         )[list(INDEX_COLUMNS)]
@@ -575,6 +592,7 @@ def build_clip_store(
     n_mfcc: int = 40,
     spectrogram_n_fft: int | None = None,
     pad_bins_to: int | None = None,
+    progress_interval_s: float = 30.0,
 ) -> pd.DataFrame:
     """Compute one feature of every pre-cut clip and write the store.
 
@@ -612,7 +630,17 @@ def build_clip_store(
     )
     _, n_rows = _store_rows(kind, options, pad_bins_to)
     items = items.reset_index(drop=True)
-    with atomic_path(tensor_path) as tmp_tensor:
+    with (
+        atomic_path(tensor_path) as tmp_tensor,
+        Progress(
+            len(items),
+            f"{kind} store",
+            unit="clips",
+            log=log,
+            stream=terminal(),
+            interval_s=progress_interval_s,
+        ) as progress,
+    ):
         valid = np.zeros(len(items), dtype=np.int64)
         with _StoreWriter(tmp_tensor, (len(items), n_rows, n_frames), dtype) as store:
             for row, path in enumerate(items["path"]):
@@ -620,8 +648,7 @@ def build_clip_store(
                 block = compute_feature(kind, audio, **options)[:, :n_frames]
                 store.write(row, block)
                 valid[row] = max(1, block.shape[1])
-                if log is not None and (row + 1) % 1000 == 0:
-                    log(f"{row + 1} of {len(items)} clips")
+                progress.update()
         index = items.assign(n_frames=valid)[[*INDEX_COLUMNS, "audio_group"]]
         with atomic_path(index_path) as tmp_index:
             index.to_parquet(tmp_index, index=False)
