@@ -1,7 +1,14 @@
 import numpy as np
 import pytest
 
-from cantaor.pitch import F0_COLUMNS, chunked_frames, extract_f0, hz_to_cents, pyin
+from cantaor.pitch import (
+    F0_COLUMNS,
+    chunked_frames,
+    extract_f0,
+    f0_arguments,
+    hz_to_cents,
+    pyin,
+)
 
 
 def test_hz_to_cents_reference_and_octaves():
@@ -64,3 +71,24 @@ def test_chunks_cover_every_frame_once():
         frame_index, audio, sample_rate=100, hop_length=10, chunk_s=0.7, overlap_s=0.15
     )
     np.testing.assert_array_equal(f0_hz, np.arange(1 + audio.size // 10))
+
+
+def test_f0_arguments_pass_every_f0_setting_of_the_config():
+    import inspect
+    from pathlib import Path
+
+    import yaml
+
+    section = yaml.safe_load(
+        (Path(__file__).resolve().parents[1] / "config/config.yaml").read_text()
+    )["f0"]
+    arguments = f0_arguments(section, num_threads=2)
+    # Every setting but the sample rate (the audio is read at it) reaches extract_f0.
+    n_settings = len(section) - 2 + len(section["crepe"])  # less sample_rate and crepe
+    assert len(arguments) == n_settings + 1  # and num_threads
+    assert set(arguments) <= set(inspect.signature(extract_f0).parameters)
+    assert arguments["crepe_model"] == section["crepe"]["model"]
+    assert arguments["chunk_s"] == section["chunk_s"]
+    # A section from before chunking and CREPE existed keeps extract_f0's defaults.
+    old = {key: section[key] for key in ("method", "hop_length", "fmin_hz", "fmax_hz")}
+    assert f0_arguments(old) == old

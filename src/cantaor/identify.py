@@ -200,7 +200,7 @@ def identify_recording(
     from cantaor.datasets import build_items
     from cantaor.features import build_store, open_store
     from cantaor.io import load_audio
-    from cantaor.pitch import extract_f0
+    from cantaor.pitch import extract_f0, f0_arguments
     from cantaor.train import predict_proba
 
     if not isinstance(model_dir, ModelDir):
@@ -234,17 +234,8 @@ def identify_recording(
     }
     say(f"{audio_path}: {duration_s:.1f} s, f0 at {sample_rate} Hz ({f0_options['method']})")
 
-    f0 = extract_f0(
-        audio,
-        sample_rate=sample_rate,
-        method=f0_options["method"],
-        hop_length=f0_options["hop_length"],
-        frame_length=f0_options["frame_length"],
-        fmin_hz=f0_options["fmin_hz"],
-        fmax_hz=f0_options["fmax_hz"],
-        reference_hz=f0_options["reference_hz"],
-        voicing_tolerance=f0_options["voicing_tolerance"],
-    )
+    # Every f0 setting the workflow used, CREPE's and pYIN's chunking included.
+    f0 = extract_f0(audio, sample_rate=sample_rate, **f0_arguments(f0_options))
     time_s = f0["time_s"].to_numpy()
     voiced = f0["voiced"].to_numpy()
     hop_s = f0_options["hop_length"] / sample_rate

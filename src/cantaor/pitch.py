@@ -265,6 +265,45 @@ def empty_f0_table() -> pd.DataFrame:
     )
 
 
+def f0_arguments(settings, *, num_threads: int | None = None) -> dict:
+    """Keyword arguments of :func:`extract_f0` from the config's ``f0`` section.
+
+    One mapping for every caller (the ``f0`` and ``f0_accuracy`` rules and
+    ``cantaor identify``), so that they extract f0 the same way. Keys a section
+    lacks (``chunk_s``, ``chunk_overlap_s``, the ``crepe`` block: a model
+    directory exported before they existed) keep :func:`extract_f0`'s defaults.
+
+    >>> f0_arguments({"method": "pyin", "hop_length": 256, "crepe": {"model": "tiny"}})
+    {'method': 'pyin', 'hop_length': 256, 'crepe_model': 'tiny'}
+    """
+    plain = (
+        "method",
+        "hop_length",
+        "frame_length",
+        "fmin_hz",
+        "fmax_hz",
+        "reference_hz",
+        "voicing_tolerance",
+        "chunk_s",
+        "chunk_overlap_s",
+    )
+    crepe_keys = {
+        "model": "crepe_model",
+        "batch_size": "crepe_batch_size",
+        "viterbi": "crepe_viterbi",
+        "refine": "crepe_refine",
+        "precision": "crepe_precision",
+        "confidence_threshold": "confidence_threshold",
+        "device": "device",
+    }
+    arguments = {key: settings[key] for key in plain if key in settings}
+    crepe = settings.get("crepe") or {}
+    arguments |= {name: crepe[key] for key, name in crepe_keys.items() if key in crepe}
+    if num_threads is not None:
+        arguments["num_threads"] = num_threads
+    return arguments
+
+
 def f0_of_file(
     audio_path, *, sample_rate: int, on_bad_recording: str = "fail", **options
 ) -> tuple[pd.DataFrame, dict]:

@@ -7,34 +7,17 @@ import pandas as pd
 from cantaor.f0eval import score_recording
 from cantaor.io import load_audio, write_parquet
 from cantaor.logs import line_logger
-from cantaor.pitch import extract_f0
+from cantaor.pitch import extract_f0, f0_arguments
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 p = snakemake.params
 method = snakemake.wildcards.method
-f0, crepe = p.f0, p.f0["crepe"]
+f0 = p.f0
 # The f0 settings as the f0 rule passes them (workflow/scripts/f0.py), but the method.
-options = dict(
-    hop_length=f0["hop_length"],
-    frame_length=f0["frame_length"],
-    fmin_hz=f0["fmin_hz"],
-    fmax_hz=f0["fmax_hz"],
-    reference_hz=f0["reference_hz"],
-    voicing_tolerance=f0["voicing_tolerance"],
-    chunk_s=f0["chunk_s"],
-    chunk_overlap_s=f0["chunk_overlap_s"],
-    crepe_model=crepe["model"],
-    crepe_batch_size=crepe["batch_size"],
-    crepe_viterbi=crepe["viterbi"],
-    crepe_refine=crepe["refine"],
-    crepe_precision=crepe["precision"],
-    confidence_threshold=crepe["confidence_threshold"],
-    device=crepe["device"],
-    num_threads=snakemake.threads,
-)
+options = f0_arguments(f0, num_threads=snakemake.threads) | {"method": method}
 audio, rate = load_audio(snakemake.input.audio, sample_rate=f0["sample_rate"])
 started = time.perf_counter()
-estimate = extract_f0(audio, sample_rate=rate, method=method, **options)
+estimate = extract_f0(audio, sample_rate=rate, **options)
 wall_s = time.perf_counter() - started
 row = score_recording(
     pd.read_parquet(snakemake.input.truth),
