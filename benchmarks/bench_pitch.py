@@ -184,7 +184,7 @@ def worker_torchcrepe(args) -> dict:
     model = args.backend.partition("-")[2]
 
     def reference(signal):
-        return torchcrepe.predict(
+        pitch, periodicity = torchcrepe.predict(
             torch.from_numpy(signal)[None],
             16000,
             160,
@@ -193,7 +193,9 @@ def worker_torchcrepe(args) -> dict:
             model=model,
             return_periodicity=True,
             batch_size=args.batch_size,
+            device=args.device,
         )
+        return pitch.cpu(), periodicity.cpu()  # .cpu() waits for the GPU
 
     def ours(signal, precision):
         return crepe(
@@ -205,7 +207,7 @@ def worker_torchcrepe(args) -> dict:
             refine=False,
             confidence_threshold=0.0,
             precision=precision,
-            device="cpu",
+            device=args.device,
             num_threads=args.threads,
         )
 
@@ -248,6 +250,8 @@ def run_worker(kind: str, backend: str, args, **extra) -> dict:
         str(args.threads),
         "--batch-size",
         str(args.batch_size),
+        "--device",
+        args.device,
     ]
     if "path" in extra:
         command += ["--path", str(extra["path"])]
@@ -262,6 +266,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument(
+        "--device", default="cpu", help="cpu or cuda (CREPE against torchcrepe only)"
+    )
     parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
     parser.add_argument(
         "--only",
@@ -279,7 +286,10 @@ def main() -> None:
         print(json.dumps(worker[args.worker](args)))
         return
 
-    print(f"audio: demo recording, {args.duration_s:g} s; {args.threads} threads\n")
+    print(
+        f"audio: demo recording, {args.duration_s:g} s; {args.threads} threads; "
+        f"device {args.device}\n"
+    )
     if "speed" in args.only:
         print("| backend | wrapper: audio s / wall s | direct call | wrapper overhead | peak RSS |")
         print("|---|---|---|---|---|")

@@ -71,44 +71,76 @@ def model_options(name: str) -> dict:
     return dict(config["train"]["model_options"][name])
 
 
-def epoch_throughput(name, features, lengths, labels, *, layout, batch_size, seed=0):
-    """Items per second of one optimisation pass (forward, backward, Adam step)."""
+def epoch_throughput(
+    name,
+    features,
+    lengths,
+    labels,
+    *,
+    layout,
+    batch_size,
+    seed=0,
+    device="cpu",
+    amp=False,
+    warmup_epochs=0,
+):
+    """Items per second of one optimisation pass (forward, backward, Adam step).
+
+    On CUDA with ``amp`` the step is the workflow's: float16 autocast and gradient scaling.
+    """
     torch.manual_seed(seed)
+    device = torch.device(device)
+    amp = amp and device.type == "cuda"
     n_classes = int(labels.max()) + 1
     options = {**model_options(name), "n_bins": N_BINS}
-    model = build_model(name, n_classes=n_classes, **options)
+    model = build_model(name, n_classes=n_classes, **options).to(device)
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    scaler = torch.amp.GradScaler(device.type, enabled=amp)
     order = np.arange(len(labels))
     if layout == "bucketed":
         order = order[np.argsort(lengths, kind="stable")]
     batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     rng = np.random.default_rng(seed)
     batches = [batches[i] for i in rng.permutation(len(batches))]
-    # One warm-up step (allocator, kernel selection) outside the clock.
-    batches = [batches[0], *batches]
-    for step, batch in enumerate(batches):
-        if step == 1:
+    # Warm-up outside the clock: one step (allocator, kernel selection), or whole
+    # epochs, which on a GPU also build the per-shape kernel plans of every batch width.
+    warmup = batches * warmup_epochs if warmup_epochs else [batches[0]]
+    for step, batch in enumerate([*warmup, *batches]):
+        if step == len(warmup):
+            synchronize(device)
             start, cpu_start = time.perf_counter(), time.process_time()
         batch_lengths = lengths[batch] if layout == "bucketed" else np.full(len(batch), N_FRAMES)
         width = int(batch_lengths.max())
-        x = torch.from_numpy(features[batch, :, :width].astype(np.float32))
-        y = torch.from_numpy(labels[batch])
+        x = torch.from_numpy(features[batch, :, :width].astype(np.float32)).to(device)
+        y = torch.from_numpy(labels[batch]).to(device)
         optimizer.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x, torch.from_numpy(batch_lengths)), y)
-        loss.backward()
-        optimizer.step()
+        with torch.autocast(device_type=device.type, enabled=amp):
+            loss = F.cross_entropy(model(x, torch.from_numpy(batch_lengths)), y)
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+    synchronize(device)
     seconds = time.perf_counter() - start
     cpu_seconds = time.process_time() - cpu_start
     return len(order) / seconds, seconds, len(order) / cpu_seconds
 
 
-def accuracy(features, lengths, labels, *, layout, epochs, seed=0):
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def split_60_20_20(n: int, seed: int = 0):
+    """Train, validation and test indices: a seeded 60/20/20 permutation of ``range(n)``."""
+    order = np.random.default_rng(seed).permutation(n)
+    return np.split(order, [int(0.6 * n), int(0.8 * n)])
+
+
+def accuracy(features, lengths, labels, *, layout, epochs, seed=0, device="cpu"):
     """Test accuracy of the Residual-BLSTM trained to early stopping in ``layout``."""
     n = len(labels)
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(n)
-    train_idx, val_idx, test_idx = np.split(order, [int(0.6 * n), int(0.8 * n)])
+    train_idx, val_idx, test_idx = split_60_20_20(n, seed)
     seen = lengths if layout == "bucketed" else np.full(n, N_FRAMES)
     result = train_model(
         features=features,
@@ -119,9 +151,13 @@ def accuracy(features, lengths, labels, *, layout, epochs, seed=0):
         n_classes=int(labels.max()) + 1,
         model_name="residual_blstm",
         model_options=model_options("residual_blstm"),
-        config=TrainConfig(epochs=epochs, seed=seed, bucket_by_length=layout == "bucketed"),
+        config=TrainConfig(
+            epochs=epochs, seed=seed, bucket_by_length=layout == "bucketed", device=device
+        ),
     )
-    proba = predict_proba(result.model, features=features, lengths=seen, indices=test_idx)
+    proba = predict_proba(
+        result.model, features=features, lengths=seen, indices=test_idx, device=device
+    )
     return {
         "layout": layout,
         "test_accuracy": round(float((proba.argmax(axis=1) == labels[test_idx]).mean()), 4),
@@ -143,13 +179,33 @@ def main() -> None:
     parser.add_argument("--accuracy", action="store_true", help="also train to early stopping")
     parser.add_argument("--accuracy-items", type=int, default=2000)
     parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument(
+        "--warmup-epochs", type=int, default=0, help="untimed epochs first (0: one step)"
+    )
+    parser.add_argument(
+        "--no-amp",
+        dest="amp",
+        action="store_false",
+        help="on CUDA, train in float32 instead of the workflow's float16 autocast",
+    )
+    parser.add_argument(
+        "--project-items",
+        type=int,
+        default=11163,
+        help="items for the projected 20-epoch training time (the paper's motif count)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    torch.use_deterministic_algorithms(True)
+    card = ""
+    if args.device == "cuda":
+        card = f", {torch.cuda.get_device_name()}, amp {'on' if args.amp else 'off'}"
+    else:
+        torch.use_deterministic_algorithms(True)
     print(
         f"# {platform.node()}: {platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} CPUs, torch {torch.__version__} threads {args.threads}, "
-        f"load {os.getloadavg()[0]:.1f}"
+        f"load {os.getloadavg()[0]:.1f}, device {args.device}{card}"
     )
     features, lengths, labels = synthetic_items(args.items, args.classes)
     print(f"# items: {args.items}, median length {int(np.median(lengths))} frames")
@@ -158,7 +214,15 @@ def main() -> None:
         row = {"model": name}
         for layout in ("fixed426", "bucketed"):
             items_per_s, seconds, items_per_cpu_s = epoch_throughput(
-                name, features, lengths, labels, layout=layout, batch_size=args.batch_size
+                name,
+                features,
+                lengths,
+                labels,
+                layout=layout,
+                batch_size=args.batch_size,
+                device=args.device,
+                amp=args.amp,
+                warmup_epochs=args.warmup_epochs,
             )
             row[f"{layout}_items_per_s"] = round(items_per_s, 1)
             row[f"{layout}_epoch_s"] = round(seconds, 1)
@@ -166,6 +230,10 @@ def main() -> None:
         row["speed_up_wall"] = round(row["bucketed_items_per_s"] / row["fixed426_items_per_s"], 2)
         row["speed_up_cpu"] = round(
             row["bucketed_items_per_cpu_s"] / row["fixed426_items_per_cpu_s"], 2
+        )
+        # One training pass per epoch over the paper's item count, 20 epochs, bucketed.
+        row["projected_20_epochs_min"] = round(
+            20 * args.project_items / row["bucketed_items_per_s"] / 60, 1
         )
         row["load_after"] = round(os.getloadavg()[0], 1)
         rows.append(row)
@@ -176,7 +244,9 @@ def main() -> None:
         features, lengths, labels = synthetic_items(args.accuracy_items, args.classes, seed=1)
         table = pd.DataFrame(
             [
-                accuracy(features, lengths, labels, layout=layout, epochs=args.epochs)
+                accuracy(
+                    features, lengths, labels, layout=layout, epochs=args.epochs, device=args.device
+                )
                 for layout in ("fixed426", "bucketed")
             ]
         )

@@ -15,6 +15,7 @@ from cantaor.contour import SYMBOL_COLUMNS
 from cantaor.features import INDEX_COLUMNS
 from cantaor.motifs import DICTIONARY_COLUMNS, OCCURRENCE_COLUMNS
 from cantaor.pitch import F0_COLUMNS
+from cantaor.train import load_model
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
@@ -137,6 +138,10 @@ def test_every_output_exists_with_its_schema(finished_run):
             run = results / f"models/motifs/group/{feature}/{model}"
             history = pd.read_csv(run / "history.tsv", sep="\t")
             assert len(history) == 2 and np.isfinite(history["val_loss"]).all()
+            _, meta = load_model(run / "model.pt")
+            settings = json.loads(meta["extra"]["settings"])["config"]
+            assert settings["mixed_precision"] is config["train"]["mixed_precision"]
+            assert settings["bucket_by_length"] is config["train"]["bucket_by_length"]
             predictions = pd.read_parquet(run / "predictions.parquet")
             assert len(predictions) == (split["subset"] == "test").sum()
             probabilities = predictions.filter(like="p:").to_numpy()

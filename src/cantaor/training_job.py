@@ -67,6 +67,7 @@ def run_training(
     seed: int,
     bucket_by_length: bool = True,
     device: str = "auto",
+    mixed_precision: bool = True,
     threads: int | None = None,
     log: Callable[[str], None] = print,
 ) -> None:
@@ -98,6 +99,7 @@ def run_training(
         device=device,
         threads=threads,
         bucket_by_length=bucket_by_length,
+        mixed_precision=mixed_precision,
     )
     settings = {
         "model": model_name,

@@ -26,6 +26,7 @@ rule train:
         seed=config["train"]["seed"],
         bucket_by_length=config["train"]["bucket_by_length"],
         device=config["train"]["device"],
+        mixed_precision=config["train"]["mixed_precision"],
     script:
         "../scripts/train.py"
 

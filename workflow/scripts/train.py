@@ -20,6 +20,7 @@ run_training(
     seed=p.seed,
     bucket_by_length=p.bucket_by_length,
     device=p.device,
+    mixed_precision=p.mixed_precision,
     threads=snakemake.threads,
     log=log,
 )
