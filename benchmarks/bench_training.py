@@ -39,7 +39,7 @@ import torch.nn.functional as F
 import yaml
 
 from cantaor.models import build_model
-from cantaor.train import TrainConfig, predict_proba, train_model
+from cantaor.train import CUDA_WIDTH_MULTIPLE, TrainConfig, predict_proba, train_model
 
 REPO = Path(__file__).resolve().parents[1]
 N_BINS, N_FRAMES = 128, 426
@@ -83,6 +83,7 @@ def epoch_throughput(
     device="cpu",
     amp=False,
     warmup_epochs=0,
+    width_multiple=1,
 ):
     """Items per second of one optimisation pass (forward, backward, Adam step).
 
@@ -111,7 +112,7 @@ def epoch_throughput(
             synchronize(device)
             start, cpu_start = time.perf_counter(), time.process_time()
         batch_lengths = lengths[batch] if layout == "bucketed" else np.full(len(batch), N_FRAMES)
-        width = int(batch_lengths.max())
+        width = min(-(-int(batch_lengths.max()) // width_multiple) * width_multiple, N_FRAMES)
         x = torch.from_numpy(features[batch, :, :width].astype(np.float32)).to(device)
         y = torch.from_numpy(labels[batch]).to(device)
         optimizer.zero_grad(set_to_none=True)
@@ -184,6 +185,12 @@ def main() -> None:
         "--warmup-epochs", type=int, default=0, help="untimed epochs first (0: one step)"
     )
     parser.add_argument(
+        "--width-multiple",
+        type=int,
+        help="round bucketed batch widths up to a multiple of this many frames "
+        "(default: as training does, 16 on CUDA, 1 on the CPU)",
+    )
+    parser.add_argument(
         "--no-amp",
         dest="amp",
         action="store_false",
@@ -196,6 +203,8 @@ def main() -> None:
         help="items for the projected 20-epoch training time (the paper's motif count)",
     )
     args = parser.parse_args()
+    if args.width_multiple is None:
+        args.width_multiple = CUDA_WIDTH_MULTIPLE if args.device == "cuda" else 1
     torch.set_num_threads(args.threads)
     card = ""
     if args.device == "cuda":
@@ -205,7 +214,8 @@ def main() -> None:
     print(
         f"# {platform.node()}: {platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} CPUs, torch {torch.__version__} threads {args.threads}, "
-        f"load {os.getloadavg()[0]:.1f}, device {args.device}{card}"
+        f"load {os.getloadavg()[0]:.1f}, device {args.device}{card}, "
+        f"widths rounded to {args.width_multiple}, {args.warmup_epochs} warm-up epochs"
     )
     features, lengths, labels = synthetic_items(args.items, args.classes)
     print(f"# items: {args.items}, median length {int(np.median(lengths))} frames")
@@ -223,6 +233,7 @@ def main() -> None:
                 device=args.device,
                 amp=args.amp,
                 warmup_epochs=args.warmup_epochs,
+                width_multiple=args.width_multiple,
             )
             row[f"{layout}_items_per_s"] = round(items_per_s, 1)
             row[f"{layout}_epoch_s"] = round(seconds, 1)

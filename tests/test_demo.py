@@ -371,10 +371,10 @@ def test_write_demo_recording_writes_audio_and_truth(tmp_path):
 
 
 def test_write_demo_recording_leaves_nothing_behind_when_a_write_fails(tmp_path, monkeypatch):
-    def broken_to_parquet(self, *args, **kwargs):
+    def broken_write_table(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", broken_to_parquet)
+    monkeypatch.setattr("pyarrow.parquet.write_table", broken_write_table)
     with pytest.raises(OSError, match="disk full"):
         write_demo_recording(
             wav_path=tmp_path / "S1_R1.wav",

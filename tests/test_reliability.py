@@ -22,7 +22,7 @@ import yaml
 from test_workflow import snakemake, write_config
 
 from cantaor.io import AudioError, load_audio, write_parquet
-from cantaor.pitch import extract_f0, f0_of_file, hz_to_cents
+from cantaor.pitch import CLIPPING_WARNING, extract_f0, f0_of_file, hz_to_cents
 from cantaor.samplesheet import SampleSheetError, load_schema, read_sample_sheet
 
 REPO = Path(__file__).resolve().parents[1]
@@ -100,6 +100,7 @@ def _non_finite(value):
 STOPPING = {
     "truncated wav": ("cut.wav", _truncated, "truncated WAV file: the header declares"),
     "truncated flac": ("cut.flac", _truncated, "cannot read audio"),
+    "truncated mp3": ("cut.mp3", _truncated, "truncated audio file: decoded "),
     "corrupt header": ("corrupt.wav", _corrupt_header, "cannot read audio"),
     "zero-length file": ("empty.wav", lambda p: _bytes(p, b""), "cannot read audio"),
     "text named .wav": ("notes.wav", lambda p: _bytes(p, b"a text file\n"), "cannot read audio"),
@@ -134,6 +135,7 @@ def test_audio_that_works(case, odd_dir):
     table, status = f0_of_file(path, on_bad_recording="fail", **F0_OPTIONS)
     assert status["status"] == "ok" and status["reason"] == ""
     assert status["duration_s"] == pytest.approx(TONE_S, abs=0.06)  # mp3 adds decoder delay
+    assert (status["clipped_share"] > 0.01) == (case == "clipping"), status["clipped_share"]
     voiced = table.loc[table["voiced"], "pitch_cents"]
     assert len(voiced) > 0.8 * len(table)
     expected = hz_to_cents(np.array([TONE_HZ]), reference_hz=F0_OPTIONS["reference_hz"])[0]
@@ -263,7 +265,7 @@ def test_formats_odd_paths_and_bad_files_through_the_whole_workflow(tmp_path):
     convert((1, 2), corpus / "toná 2 24-bit 96 kHz.flac", rate=96000, subtype="PCM_24")
     convert((2, 1), corpus / "saeta 'estéreo'.mp3", stereo=True, format="MP3")
     convert((2, 2), corpus / 'debla "saturada".ogg', clip=True, subtype="VORBIS")
-    convert((3, 1), outside / "martinete.wav", subtype="PCM_16")
+    convert((3, 1), outside / "martinete.wav", clip=True, subtype="PCM_16")
     convert((3, 2), outside / "fandango.wav", subtype="FLOAT")
     _truncated(corpus / "cortada.wav")
     _bytes(corpus / "vacía.wav", b"")
@@ -308,6 +310,13 @@ def test_formats_odd_paths_and_bad_files_through_the_whole_workflow(tmp_path):
         assert status["status"] == "ok", recording
         assert status["duration_s"] == pytest.approx(6.0, abs=0.06), recording
         assert status["voiced_frames"] > 100, recording
+        log = (workdir / f"results/logs/f0/{recording}.log").read_text()
+        if recording == "S3_absolute":  # clipped 16-bit PCM: flagged in the status and the log
+            assert status["clipped_share"] > 0.01
+            assert "WARNING: " in log and "% of the samples are clipped" in log
+        elif recording != "S2_clipped":  # clipping before lossy coding is mostly smeared
+            assert status["clipped_share"] < CLIPPING_WARNING, recording
+            assert "WARNING" not in log, recording
     items = pd.read_parquet(workdir / "results/features/motifs/items.parquet")
     assert set(items["singer"]) == {"S1", "S2", "S3"}
     assert not set(items["recording"]) & set(reasons)

@@ -17,6 +17,7 @@ import yaml
 from test_workflow import snakemake, write_config
 
 import cantaor
+from cantaor.provenance import parquet_versions
 
 pytestmark = pytest.mark.workflow
 
@@ -117,6 +118,11 @@ def test_versions_are_recorded_with_the_metrics(two_runs):
     assert versions["cantaor"] == cantaor.__version__
     assert {"torch", "numpy", "librosa", "essentia", "scikit-learn", "pandas"} <= set(versions)
     assert all(isinstance(value, str) and value for value in versions.values())
+    # Every parquet result carries them too.
+    tables = sorted((two_runs[0] / "results").rglob("*.parquet"))
+    assert len(tables) > 10
+    for path in tables:
+        assert parquet_versions(path) == versions, path
 
 
 def _copy(workdir, target):

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 import torch
 
+from cantaor.models import build_model
 from cantaor.train import (
     HISTORY_COLUMNS,
     TrainConfig,
@@ -249,3 +250,23 @@ def test_epoch_batches_cover_every_item_once(bucket_by_length):
 def test_unbucketed_training_also_learns(store):
     result = _train(store, config=_config(epochs=3, bucket_by_length=False))
     assert result.history["val_accuracy"].iloc[-1] > 0.6
+
+
+def test_gpu_batch_widths_are_rounded_up_without_changing_the_output(store):
+    from cantaor.train import CUDA_WIDTH_MULTIPLE, _batches
+
+    assert CUDA_WIDTH_MULTIPLE == 16
+    features, lengths = store["features"], store["lengths"]
+    groups = [np.arange(0, 7), np.arange(7, 20), np.array([int(np.argmax(lengths))])]
+    torch.manual_seed(0)
+    model = build_model("residual_blstm", n_classes=N_CLASSES, n_bins=N_BINS, **OPTIONS).eval()
+    plain = list(_batches(features, lengths, None, groups, device="cpu"))
+    rounded = list(_batches(features, lengths, None, groups, device="cpu", width_multiple=16))
+    for batch, (x, batch_lengths, _), (wide, wide_lengths, _) in zip(groups, plain, rounded):
+        longest = int(lengths[batch].max())
+        assert x.shape[2] == longest
+        assert wide.shape[2] == min(-(-longest // 16) * 16, N_FRAMES)
+        assert torch.equal(wide[:, :, :longest], x) and not wide[:, :, longest:].any()
+        assert torch.equal(wide_lengths, batch_lengths)
+        with torch.no_grad():
+            torch.testing.assert_close(model(wide, wide_lengths), model(x, batch_lengths))

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
+import cantaor
 from cantaor.contour import SYMBOL_COLUMNS
 from cantaor.features import INDEX_COLUMNS
 from cantaor.motifs import DICTIONARY_COLUMNS, OCCURRENCE_COLUMNS
@@ -134,6 +135,7 @@ def test_every_output_exists_with_its_schema(finished_run):
         tested = set(merged.loc[merged["subset"] == "test", "group"])
         assert not tested & set(merged.loc[merged["subset"] != "test", "group"])
         table = (results / "report/results.md").read_text()
+        assert f"Made with cantaor {cantaor.__version__}, numpy " in table
         for model in config["train"]["models"]:
             run = results / f"models/motifs/group/{feature}/{model}"
             history = pd.read_csv(run / "history.tsv", sep="\t")

@@ -28,7 +28,7 @@ import pandas as pd
 import scipy.signal
 import soundfile
 
-from cantaor.io import atomic_path
+from cantaor.io import atomic_path, frame_to_parquet
 
 __all__ = [
     "HOP_SAMPLES",
@@ -807,5 +807,5 @@ def write_demo_recording(
         atomic_path(motifs_path) as motifs_tmp,
     ):
         soundfile.write(wav_tmp, recording.audio, recording.sample_rate, subtype="PCM_16")
-        recording.f0.to_parquet(f0_tmp, engine="pyarrow", index=False)
-        recording.motifs.to_parquet(motifs_tmp, engine="pyarrow", index=False)
+        frame_to_parquet(recording.f0, f0_tmp)
+        frame_to_parquet(recording.motifs, motifs_tmp)

@@ -55,7 +55,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from cantaor.io import atomic_path, load_audio
+from cantaor.io import atomic_path, frame_to_parquet, load_audio
 from cantaor.progress import Progress, terminal
 
 INDEX_COLUMNS = (
@@ -569,7 +569,7 @@ def build_store(
             duration_s=items["end_s"] - items["start_s"], n_frames=valid, content_hash=hashes
         )[list(INDEX_COLUMNS)]
         with atomic_path(index_path) as tmp_index:
-            index.to_parquet(tmp_index, index=False)
+            frame_to_parquet(index, tmp_index)
     return index
 
 
@@ -651,7 +651,7 @@ def build_clip_store(
                 progress.update()
         index = items.assign(n_frames=valid)[[*INDEX_COLUMNS, "audio_group"]]
         with atomic_path(index_path) as tmp_index:
-            index.to_parquet(tmp_index, index=False)
+            frame_to_parquet(index, tmp_index)
     return index
 
 

@@ -79,10 +79,27 @@ def _remove_stale_temporaries(directory: Path, prefix: str, suffix: str) -> None
                 Path(entry.path).unlink(missing_ok=True)
 
 
+def frame_to_parquet(frame: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write ``frame`` to parquet at ``path`` (not atomically), without the pandas index,
+    with cantaor's and its dependencies' versions in the schema metadata
+    (:func:`cantaor.provenance.parquet_versions` reads them back)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from cantaor.provenance import PARQUET_KEY, package_versions
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    metadata = {
+        **(table.schema.metadata or {}),
+        PARQUET_KEY: json.dumps(package_versions(), sort_keys=True).encode(),
+    }
+    pq.write_table(table.replace_schema_metadata(metadata), path)
+
+
 def write_parquet(frame: pd.DataFrame, path: str | os.PathLike) -> None:
-    """Write ``frame`` to parquet atomically, without the pandas index."""
+    """Write ``frame`` to parquet atomically (see :func:`frame_to_parquet`)."""
     with atomic_path(path) as tmp:
-        frame.to_parquet(tmp, index=False, engine="pyarrow")
+        frame_to_parquet(frame, tmp)
 
 
 def write_json(obj: object, path: str | os.PathLike) -> None:
@@ -98,7 +115,7 @@ def write_text(text: str, path: str | os.PathLike) -> None:
 
 
 def load_audio(
-    path: str | os.PathLike, *, sample_rate: int | None = None
+    path: str | os.PathLike, *, sample_rate: int | None = None, info: dict | None = None
 ) -> tuple[np.ndarray, int]:
     """Read an audio file as mono float32, optionally resampled.
 
@@ -108,6 +125,9 @@ def load_audio(
         Any format libsndfile reads (wav, flac, ogg, mp3).
     sample_rate : int, optional
         Target rate in Hz; the file's own rate when None.
+    info : dict, optional
+        Filled with ``clipped_share``: the share of the file's samples that sit in
+        clipped runs (see :func:`clipped_share`), measured before mixing and resampling.
 
     Returns
     -------
@@ -120,18 +140,31 @@ def load_audio(
     ------
     AudioError
         When the file is missing, unreadable, empty, truncated (a WAV file
-        shorter than its header declares) or holds non-finite samples.
+        shorter than its header declares, or any file, such as an mp3 with a
+        Xing/LAME header, that decodes to fewer samples than it declares) or holds
+        non-finite samples.
     """
     path = Path(path)
     if not path.is_file():
         raise AudioError(f"{path}: audio file not found")
     _check_wav_length(path)
     try:
-        audio, file_rate = sf.read(path, dtype="float32", always_2d=True)
+        with sf.SoundFile(path) as handle:
+            declared, file_rate = handle.frames, handle.samplerate
+            audio = handle.read(dtype="float32", always_2d=True)
     except Exception as err:  # libsndfile raises several types for corrupt input
         raise AudioError(f"{path}: cannot read audio ({err})") from err
     if audio.shape[0] == 0:
         raise AudioError(f"{path}: audio file holds no samples")
+    # An mp3 cut short (an interrupted copy) decodes up to the cut without an error;
+    # its Xing/LAME header still declares the whole length. Two mp3 frames of slack.
+    if audio.shape[0] < declared - max(2304, declared // 100):
+        raise AudioError(
+            f"{path}: truncated audio file: decoded {audio.shape[0]} samples of the "
+            f"{declared} its header declares"
+        )
+    if info is not None:
+        info["clipped_share"] = clipped_share(audio)
     audio = audio.mean(axis=1, dtype=np.float32)
     if not np.all(np.isfinite(audio)):
         raise AudioError(f"{path}: audio holds NaN or infinite samples")
@@ -139,6 +172,43 @@ def load_audio(
         audio = soxr.resample(audio, file_rate, sample_rate, quality="HQ").astype(np.float32)
         file_rate = sample_rate
     return np.ascontiguousarray(audio), int(file_rate)
+
+
+def clipped_share(audio: np.ndarray, *, block: int = 1 << 20) -> float:
+    """Share of samples in clipped runs: two or more consecutive samples of one channel
+    at the signal's maximum (when it is >= 0.9) or at its minimum (when <= -0.9).
+
+    A clipped recording flattens its loudest passages against the extreme values the
+    encoding holds (+-1.0 in float; 32767/32768 and -1 in 16-bit PCM, 127/128 and -1 in
+    8-bit: the two rails are checked separately); an unclipped one reaches its peaks in
+    isolated samples. Lossy codecs (mp3, ogg) smear
+    the plateaus, so clipping before lossy encoding is mostly not seen. Works through
+    ``audio`` (samples x channels, or 1-D) in blocks, so memory stays bounded.
+    """
+    audio = np.asarray(audio)
+    if audio.ndim == 1:
+        audio = audio[:, None]
+    if audio.size == 0:
+        return 0.0
+    blocks = range(0, len(audio), block)
+    high = max(float(audio[i : i + block].max()) for i in blocks)
+    low = min(float(audio[i : i + block].min()) for i in blocks)
+    if high < 0.9 and low > -0.9:
+        return 0.0
+    # A rail that is not near full scale is never reached (inf / -inf).
+    high_rail = np.float32(high) - np.float32(1e-6) if high >= 0.9 else np.inf
+    low_rail = np.float32(low) + np.float32(1e-6) if low <= -0.9 else -np.inf
+    clipped = 0
+    for start in blocks:
+        # One sample of overlap on each side so runs across block edges count.
+        lo, hi = max(start - 1, 0), min(start + block + 1, len(audio))
+        part = audio[lo:hi]
+        for at_rail in (part >= high_rail, part <= low_rail):
+            in_run = np.zeros_like(at_rail)
+            in_run[1:] |= at_rail[1:] & at_rail[:-1]
+            in_run[:-1] |= at_rail[:-1] & at_rail[1:]
+            clipped += int(in_run[start - lo : start - lo + min(block, len(audio) - start)].sum())
+    return clipped / audio.size
 
 
 def _check_wav_length(path: Path) -> None:

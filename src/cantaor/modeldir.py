@@ -50,6 +50,7 @@ import pandas as pd
 
 from cantaor import __version__
 from cantaor.io import atomic_path, write_json
+from cantaor.provenance import package_versions
 
 FORMAT_NAME = "cantaor-model-dir"
 FORMAT_VERSION = 1
@@ -97,18 +98,6 @@ REQUIRED_CONFIG: dict[str, tuple[str, ...]] = {
     "dataset_options": ("segment_s", "seed", "avoid_motifs"),
 }
 
-#: Packages whose versions the manifest records.
-_VERSIONED_PACKAGES = (
-    "numpy",
-    "scipy",
-    "pandas",
-    "scikit-learn",
-    "torch",
-    "librosa",
-    "essentia",
-    "soundfile",
-    "soxr",
-)
 _DICTIONARY_COLUMNS = ("motif_id", "singer", "pattern", "length", "support", "scope")
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -169,19 +158,6 @@ class ModelDir:
     def model_name(self) -> str:
         """The model's name (a key of ``cantaor.models.MODELS``)."""
         return self.manifest["model_name"]
-
-
-def package_versions() -> dict[str, str]:
-    """Versions of cantaor and of the packages its results depend on."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {"cantaor": __version__}
-    for name in _VERSIONED_PACKAGES:
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = "not installed"
-    return found
 
 
 def read_dictionary(path: str | os.PathLike) -> pd.DataFrame:

@@ -251,6 +251,9 @@ def extract_f0(
 
 POLICIES = ("fail", "skip")
 
+#: Share of clipped samples above which the f0 rule logs a warning.
+CLIPPING_WARNING = 0.001
+
 
 def empty_f0_table() -> pd.DataFrame:
     """An f0 table with no frames (the schema of :data:`F0_COLUMNS`)."""
@@ -324,14 +327,17 @@ def f0_of_file(
     -------
     table : pd.DataFrame
     status : dict
-        ``status`` ("ok" or "skipped"), ``reason``, ``duration_s``, ``voiced_frames``.
+        ``status`` ("ok" or "skipped"), ``reason``, ``duration_s``, ``voiced_frames``,
+        ``clipped_share`` (share of samples in clipped runs, see
+        :func:`cantaor.io.clipped_share`; None when the file could not be read).
     """
     from cantaor.io import AudioError, load_audio
 
     if on_bad_recording not in POLICIES:
         raise ValueError(f"on_bad_recording must be one of {', '.join(POLICIES)}")
+    info: dict = {}
     try:
-        audio, rate = load_audio(audio_path, sample_rate=sample_rate)
+        audio, rate = load_audio(audio_path, sample_rate=sample_rate, info=info)
         table = extract_f0(audio, sample_rate=rate, **options)
         if not table["voiced"].any():
             raise AudioError(f"{audio_path}: no voiced frames (silence, or no pitched sound)")
@@ -343,10 +349,12 @@ def f0_of_file(
             "reason": str(err),
             "duration_s": None,
             "voiced_frames": 0,
+            "clipped_share": info.get("clipped_share"),
         }
     return table, {
         "status": "ok",
         "reason": "",
         "duration_s": audio.size / rate,
         "voiced_frames": int(table["voiced"].sum()),
+        "clipped_share": info["clipped_share"],
     }

@@ -538,15 +538,27 @@ def _evaluate(model, batches, *, device_type, use_amp):
     return total_loss / count, correct / count
 
 
-def _batches(features, lengths, labels, batch_indices, *, device):
+#: On a GPU, batch widths are rounded up to a multiple of this many frames: every new
+#: width costs cuDNN a new kernel plan, and a first epoch of length-bucketed batches
+#: meets a new width almost every batch (BENCHMARKS.md, "On a GPU"). Exact: the models
+#: mask padding.
+CUDA_WIDTH_MULTIPLE = 16
+
+
+def _batches(features, lengths, labels, batch_indices, *, device, width_multiple=None):
     """Yield ``(features, lengths, labels)`` tensors, one per array of ``batch_indices``.
 
-    Features are cut to the batch's longest item and converted to float32
-    one batch at a time; ``labels`` may be None (then so are the yielded ones).
+    Features are cut to the batch's longest item, rounded up to a multiple of
+    ``width_multiple`` frames (default: :data:`CUDA_WIDTH_MULTIPLE` on a GPU, 1 on
+    the CPU) within the store's width, and converted to float32 one batch at a
+    time; ``labels`` may be None (then so are the yielded ones).
     """
+    if width_multiple is None:
+        width_multiple = CUDA_WIDTH_MULTIPLE if torch.device(device).type == "cuda" else 1
     for batch in batch_indices:
         batch_lengths = lengths[batch].astype(np.int64)
-        x = np.asarray(features[batch][:, :, : batch_lengths.max()], dtype=np.float32)
+        width = -(-int(batch_lengths.max()) // width_multiple) * width_multiple
+        x = np.asarray(features[batch][:, :, : min(width, features.shape[2])], dtype=np.float32)
         y = (
             None
             if labels is None

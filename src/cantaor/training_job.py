@@ -18,19 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cantaor import __version__
 from cantaor.features import open_store
-from cantaor.io import atomic_path, write_json, write_text
+from cantaor.io import atomic_path, write_json, write_parquet, write_text
+from cantaor.provenance import package_versions, versions_line
 
 PROBABILITY_PREFIX = "p:"
-
-
-def versions() -> dict[str, str]:
-    """Versions of cantaor and the libraries its results depend on (without importing them)."""
-    from importlib.metadata import version
-
-    packages = ("numpy", "pandas", "scikit-learn", "torch", "librosa", "essentia")
-    return {"cantaor": __version__, **{package: version(package) for package in packages}}
 
 
 def _load_items(index_path, split_path) -> pd.DataFrame:
@@ -141,7 +133,7 @@ def run_training(
                 "best_epoch": int(result.best_epoch),
                 "stopped_early": bool(result.stopped_early),
                 "device": str(result.device),
-                "versions": versions(),
+                "versions": package_versions(),
                 "settings": json.dumps(settings, sort_keys=True),
             },
         )
@@ -193,8 +185,7 @@ def run_prediction(
     )
     for column, singer in enumerate(classes):
         predictions[f"{PROBABILITY_PREFIX}{singer}"] = proba[:, column]
-    with atomic_path(predictions_path) as tmp:
-        predictions.to_parquet(tmp, index=False)
+    write_parquet(predictions, predictions_path)
     log(f"{len(predictions)} test items predicted")
     return predictions
 
@@ -216,7 +207,7 @@ def run_evaluation(
         recordings=predictions["recording"].tolist(),
     )
     metrics["title"] = title
-    metrics["versions"] = versions()
+    metrics["versions"] = package_versions()
     write_json(metrics, metrics_path)
     write_text(metrics_to_markdown(metrics, title=title), markdown_path)
     log(f"accuracy {metrics['accuracy']:.4f} on {metrics['n_items']} items")
@@ -252,7 +243,7 @@ def run_baseline_evaluation(
         "test_share_with_identical_train_clip": duplicate_share(
             train["content_hash"].to_numpy(), test["content_hash"].to_numpy()
         ),
-        "versions": versions(),
+        "versions": package_versions(),
         "baselines": {},
     }
     sections = [f"# Baselines: {title}", ""]
@@ -358,4 +349,5 @@ def results_table(frame: pd.DataFrame) -> str:
             *header,
             *rows(frame[is_baseline]),
         ]
+    lines += ["", f"Made with {versions_line()}."]
     return "\n".join(lines) + "\n"

@@ -2,7 +2,7 @@
 
 from cantaor.io import write_json, write_parquet
 from cantaor.logs import line_logger
-from cantaor.pitch import f0_arguments, f0_of_file
+from cantaor.pitch import CLIPPING_WARNING, f0_arguments, f0_of_file
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 p = snakemake.params
@@ -18,6 +18,11 @@ write_json(status, snakemake.output.status)
 if status["status"] == "skipped":
     log(f"SKIPPED: {status['reason']}")
 else:
+    if status["clipped_share"] > CLIPPING_WARNING:
+        log(
+            f"WARNING: {snakemake.input.audio}: {100 * status['clipped_share']:.2f}% of the "
+            "samples are clipped (flat at full scale); pitch is tracked on the clipped wave"
+        )
     log(
         f"{snakemake.input.audio}: {status['duration_s']:.1f} s, method {p.method}, "
         f"{len(table)} frames, {status['voiced_frames']} voiced"
