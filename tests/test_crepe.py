@@ -146,6 +146,25 @@ def test_weights_load_into_the_network(model):
 
 
 @needs_weights
+@pytest.mark.parametrize("model", ["tiny", "full"])
+def test_tap_gemm_layers_compute_the_same_network(model):
+    import torch
+
+    network = crepe.load_model(model, "cpu")
+    generator = torch.Generator().manual_seed(0)
+    frames = torch.randn(5, crepe.WINDOW_SIZE, generator=generator)
+    frames = (frames - frames.mean(1, keepdim=True)) / frames.std(1, keepdim=True)
+    with torch.inference_mode():
+        reference = network(frames)
+        # Every switch between the layouts: all tap layers, none in a row, alternating.
+        for layers in [crepe.TAP_LAYERS, (2,), (6,), (3, 5), (2, 4, 6)]:
+            torch.testing.assert_close(
+                network(frames, tap_layers=layers), reference, rtol=0, atol=2e-5
+            )
+    assert crepe.TAP_LAYERS == (2, 3, 4, 5, 6)
+
+
+@needs_weights
 def test_crepe_tracks_a_sung_tone(tone):
     audio, time_s, f0_hz = tone
     table = extract_f0(audio, sample_rate=44100, method="crepe", hop_length=256, crepe_model="tiny")

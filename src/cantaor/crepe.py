@@ -61,6 +61,10 @@ def weights_path(model: str = "full") -> Path:
     return path
 
 
+#: Layers that :func:`bin_probabilities` runs as per-tap GEMMs in float32 on the CPU.
+TAP_LAYERS = (2, 3, 4, 5, 6)
+
+
 def _torch():
     import torch
 
@@ -89,20 +93,64 @@ def _network_class():
                 # eps as stored by the Keras -> PyTorch conversion of the original model
                 setattr(self, f"conv{index}_BN", torch.nn.BatchNorm1d(n_out, eps=1e-3))
             self.in_features = 4 * channels[-1]
+            self._taps = {}  # per-tap weights of tap_conv_block, built on first use
             self.classifier = torch.nn.Linear(self.in_features, PITCH_BINS)
 
-        def forward(self, frames):
-            """Frames (batch, 1024), normalised, to bin probabilities (batch, 360)."""
-            x = frames[:, None, :]
+        def forward(self, frames, tap_layers=()):
+            """Frames (batch, 1024), normalised, to bin probabilities (batch, 360).
+
+            Layers named in ``tap_layers`` (of 2-6) run as :meth:`tap_conv_block`, the
+            others as Conv1d; both give the same result up to float rounding.
+            """
+            x = frames[:, None, :]  # (batch, channels, time)
+            channels_last = False
             for index in range(1, 7):
+                if index in tap_layers:
+                    if not channels_last:
+                        x, channels_last = x.transpose(1, 2), True
+                    x = self.tap_conv_block(x, index)
+                    continue
+                if channels_last:
+                    x, channels_last = x.transpose(1, 2), False
                 # "same" padding of the original Keras model
                 x = functional.pad(x, (254, 254) if index == 1 else (31, 32))
                 x = getattr(self, f"conv{index}")(x)
                 x = getattr(self, f"conv{index}_BN")(functional.relu(x, inplace=True))
                 x = functional.max_pool1d(x, 2, 2)
-            # (batch, channels, 4) -> (batch, 4 * channels) in time-major order
-            x = x.transpose(1, 2).reshape(x.shape[0], self.in_features)
+            if not channels_last:
+                x = x.transpose(1, 2)
+            # (batch, 4, channels) -> (batch, 4 * channels) in time-major order
+            x = x.reshape(x.shape[0], self.in_features)
             return torch.sigmoid(self.classifier(x))
+
+        def tap_conv_block(self, x, index):
+            """Conv block ``index`` (2-6) on channels-last ``x`` (batch, time, channels).
+
+            The 64-tap convolution is a sum of 64 batched matrix products, one per tap,
+            over shifted views of the padded input (no copies): on the CPU these run
+            as GEMMs near the machine's peak, about 1.4x faster than oneDNN's direct
+            convolution for the full model's widest layer (BENCHMARKS.md, "Pitch").
+            """
+            conv = getattr(self, f"conv{index}")
+            norm = getattr(self, f"conv{index}_BN")
+            taps = self._taps.get(index)
+            if taps is None or taps.device != x.device:
+                # (out, in, tap) -> (tap, in, out)
+                taps = self._taps[index] = conv.weight.detach().permute(2, 1, 0).contiguous()
+            batch, time, n_in = x.shape
+            # Padded copy, contiguous channels-last whatever the input's strides, so
+            # every shifted view below is a plain strided GEMM operand.
+            padded = x.new_zeros((batch, time + 63, n_in))
+            padded[:, 31 : 31 + time] = x
+            x = padded
+            y = torch.matmul(x[:, :time], taps[0])
+            for tap in range(1, taps.shape[0]):
+                y.baddbmm_(x[:, tap : tap + time], taps[tap].expand(batch, -1, -1))
+            y.add_(conv.bias).relu_()
+            scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
+            y = torch.addcmul(norm.bias - norm.running_mean * scale, y, scale)
+            half = time // 2
+            return y[:, : 2 * half].reshape(batch, half, 2, -1).amax(dim=2)
 
     return CrepeNet
 
@@ -196,6 +244,9 @@ def bin_probabilities(
     starts = torch.from_numpy(np.asarray(centers, dtype=np.int64)).to(device)
     output = np.empty((len(centers), PITCH_BINS), dtype=np.float32)
     dtype = torch.bfloat16 if precision == "bfloat16" else None
+    # float32 on the CPU: layers 2-6 as per-tap GEMMs (faster than oneDNN's direct
+    # convolution there); bfloat16 and GPUs keep the library convolutions.
+    tap_layers = TAP_LAYERS if device == "cpu" and dtype is None else ()
     with (
         torch.inference_mode(),
         torch.autocast(device_type=device.split(":")[0], dtype=dtype, enabled=dtype is not None),
@@ -204,7 +255,7 @@ def bin_probabilities(
             frames = padded[starts[first : first + batch_size, None] + offsets]
             frames = frames - frames.mean(dim=1, keepdim=True)
             frames = frames / frames.std(dim=1, keepdim=True).clamp_min(1e-10)
-            probs = network(frames)
+            probs = network(frames, tap_layers=tap_layers)
             output[first : first + len(frames)] = probs.float().cpu().numpy()
     return output
 
