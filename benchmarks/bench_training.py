@@ -39,7 +39,13 @@ import torch.nn.functional as F
 import yaml
 
 from cantaor.models import build_model
-from cantaor.train import CUDA_WIDTH_MULTIPLE, TrainConfig, predict_proba, train_model
+from cantaor.train import (
+    CUDA_WIDTH_MULTIPLE,
+    TrainConfig,
+    batch_width,
+    predict_proba,
+    train_model,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 N_BINS, N_FRAMES = 128, 426
@@ -112,7 +118,7 @@ def epoch_throughput(
             synchronize(device)
             start, cpu_start = time.perf_counter(), time.process_time()
         batch_lengths = lengths[batch] if layout == "bucketed" else np.full(len(batch), N_FRAMES)
-        width = min(-(-int(batch_lengths.max()) // width_multiple) * width_multiple, N_FRAMES)
+        width = batch_width(batch_lengths.max(), width_multiple, N_FRAMES)
         x = torch.from_numpy(features[batch, :, :width].astype(np.float32)).to(device)
         y = torch.from_numpy(labels[batch]).to(device)
         optimizer.zero_grad(set_to_none=True)

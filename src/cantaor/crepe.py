@@ -127,9 +127,10 @@ def _network_class():
             """Conv block ``index`` (2-6) on channels-last ``x`` (batch, time, channels).
 
             The 64-tap convolution is a sum of 64 batched matrix products, one per tap,
-            over shifted views of the padded input (no copies): on the CPU these run
-            as GEMMs near the machine's peak, about 1.4x faster than oneDNN's direct
-            convolution for the full model's widest layer (BENCHMARKS.md, "Pitch").
+            over shifted views of one padded copy of the input (no copy per tap): on
+            the CPU these run as GEMMs near the machine's peak, about 1.4x faster than
+            oneDNN's direct convolution for the full model's widest layer
+            (BENCHMARKS.md, "Pitch").
             """
             conv = getattr(self, f"conv{index}")
             norm = getattr(self, f"conv{index}_BN")

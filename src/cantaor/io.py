@@ -181,9 +181,9 @@ def clipped_share(audio: np.ndarray, *, block: int = 1 << 20) -> float:
     A clipped recording flattens its loudest passages against the extreme values the
     encoding holds (+-1.0 in float; 32767/32768 and -1 in 16-bit PCM, 127/128 and -1 in
     8-bit: the two rails are checked separately); an unclipped one reaches its peaks in
-    isolated samples. Lossy codecs (mp3, ogg) smear
-    the plateaus, so clipping before lossy encoding is mostly not seen. Works through
-    ``audio`` (samples x channels, or 1-D) in blocks, so memory stays bounded.
+    isolated samples. Lossy codecs (mp3, ogg) smear the plateaus, so clipping before
+    lossy encoding is mostly not seen. Works through ``audio`` (samples x channels, or
+    1-D) in blocks, so memory stays bounded.
     """
     audio = np.asarray(audio)
     if audio.ndim == 1:
@@ -191,8 +191,10 @@ def clipped_share(audio: np.ndarray, *, block: int = 1 << 20) -> float:
     if audio.size == 0:
         return 0.0
     blocks = range(0, len(audio), block)
-    high = max(float(audio[i : i + block].max()) for i in blocks)
-    low = min(float(audio[i : i + block].min()) for i in blocks)
+    high, low = -np.inf, np.inf
+    for start in blocks:  # one pass for both extremes
+        part = audio[start : start + block]
+        high, low = max(high, float(part.max())), min(low, float(part.min()))
     if high < 0.9 and low > -0.9:
         return 0.0
     # A rail that is not near full scale is never reached (inf / -inf).

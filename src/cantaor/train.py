@@ -545,6 +545,11 @@ def _evaluate(model, batches, *, device_type, use_amp):
 CUDA_WIDTH_MULTIPLE = 16
 
 
+def batch_width(longest: int, multiple: int, limit: int) -> int:
+    """``longest`` frames rounded up to a multiple of ``multiple``, at most ``limit``."""
+    return min(-(-int(longest) // multiple) * multiple, limit)
+
+
 def _batches(features, lengths, labels, batch_indices, *, device, width_multiple=None):
     """Yield ``(features, lengths, labels)`` tensors, one per array of ``batch_indices``.
 
@@ -557,8 +562,8 @@ def _batches(features, lengths, labels, batch_indices, *, device, width_multiple
         width_multiple = CUDA_WIDTH_MULTIPLE if torch.device(device).type == "cuda" else 1
     for batch in batch_indices:
         batch_lengths = lengths[batch].astype(np.int64)
-        width = -(-int(batch_lengths.max()) // width_multiple) * width_multiple
-        x = np.asarray(features[batch][:, :, : min(width, features.shape[2])], dtype=np.float32)
+        width = batch_width(batch_lengths.max(), width_multiple, features.shape[2])
+        x = np.asarray(features[batch][:, :, :width], dtype=np.float32)
         y = (
             None
             if labels is None
