@@ -108,7 +108,9 @@ def direct_call(backend: str, audio: np.ndarray, sample_rate: int, threads: int)
             voicingTolerance=0.2,
         )(filtered)
     if method == "pyin":
-        import librosa
+        from cantaor.jitcache import import_librosa
+
+        librosa = import_librosa()
 
         return librosa.pyin(
             audio,

@@ -99,7 +99,9 @@ def _mel_power(
     fmax_hz: float | None,
 ) -> np.ndarray:
     """Mel power spectrogram shared by :func:`logmel` and :func:`mfcc`."""
-    import librosa
+    from cantaor.jitcache import import_librosa
+
+    librosa = import_librosa()
 
     win_length, hop_length = _frame_lengths(sample_rate, win_s, hop_s)
     if win_length > n_fft:
@@ -213,7 +215,9 @@ def mfcc(
     np.ndarray, shape (n_mfcc, n_frames), float32
         Frame ``t`` is centred at ``t * hop_s`` seconds.
     """
-    import librosa
+    from cantaor.jitcache import import_librosa
+
+    librosa = import_librosa()
 
     if not 1 <= n_mfcc <= n_mels:
         raise ValueError(f"n_mfcc={n_mfcc} must be between 1 and n_mels={n_mels}")
@@ -273,7 +277,9 @@ def spectrogram(
     np.ndarray, shape (n_fft // 2 + 1, n_frames), float32
         Frame ``t`` is centred at ``t * hop_s`` seconds.
     """
-    import librosa
+    from cantaor.jitcache import import_librosa
+
+    librosa = import_librosa()
 
     win_length, hop_length = _frame_lengths(sample_rate, win_s, hop_s)
     n_fft = win_length if n_fft is None else n_fft

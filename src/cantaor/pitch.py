@@ -102,7 +102,9 @@ def pyin(
     Parameters and returns as for :func:`melodia`; ``confidence`` is pYIN's
     voicing probability.
     """
-    import librosa
+    from cantaor.jitcache import import_librosa
+
+    librosa = import_librosa()
 
     f0_hz, voiced, probability = librosa.pyin(
         np.asarray(audio, dtype=np.float32),

@@ -1,0 +1,139 @@
+"""The numba cache race (numba issue 10128) cannot reach cantaor's processes (cantaor.jitcache)."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from cantaor import jitcache
+
+WORKER = Path(__file__).with_name("jit_race_worker.py")
+
+
+def _start(role, signals, env):
+    return subprocess.Popen(
+        [sys.executable, str(WORKER), role, str(signals)],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _race(tmp_path, env):
+    """Two compiling processes, their cache writes interleaved as in the race, then a reader."""
+    signals = tmp_path / "signals"
+    signals.mkdir()
+    writers = [_start(role, signals, env) for role in ("A", "B")]
+    outcomes = [(worker.wait(timeout=600), worker.stderr.read()) for worker in writers]
+    reader = _start("read", signals, env)
+    reader.wait(timeout=600)
+    return outcomes, reader
+
+
+def _shared_cache_without_localmin(tmp_path):
+    """A shared cache holding everything but ``localmin``, so only that pair is compiled."""
+    shared = tmp_path / "shared"
+    shutil.copytree(
+        jitcache.snapshot_dir(),
+        shared,
+        ignore=shutil.ignore_patterns("*_localmin*", "manifest.json"),
+    )
+    return shared
+
+
+def test_the_race_corrupts_a_shared_cache_when_the_protection_is_off(tmp_path):
+    """Without the fix the interleaved writes leave a pair that segfaults every later reader."""
+    shared = _shared_cache_without_localmin(tmp_path)
+    env = {jitcache.UNSAFE_ENV: "1", "NUMBA_CACHE_DIR": str(shared)}
+    outcomes, reader = _race(tmp_path, env)
+    assert [code for code, _ in outcomes] == [0, 0], outcomes
+    assert sorted(path.name for path in (tmp_path / "signals").iterdir()) == [
+        "A-kernel",
+        "A-wrapper",
+        "B-kernel",
+        "B-wrapper",
+    ]
+    assert reader.returncode < 0, (reader.returncode, reader.stderr.read()[-2000:])
+
+
+def test_the_same_race_cannot_reach_cantaor(tmp_path):
+    """With the fix the same processes never share, write or read that directory."""
+    shared = _shared_cache_without_localmin(tmp_path)
+    before = sorted(path.relative_to(shared) for path in shared.rglob("*"))
+    outcomes, reader = _race(tmp_path, {"NUMBA_CACHE_DIR": str(shared)})
+    assert [code for code, _ in outcomes] == [0, 0], outcomes
+    assert reader.returncode == 0, reader.stderr.read()[-2000:]
+    assert sorted(path.relative_to(shared) for path in shared.rglob("*")) == before
+
+
+def test_a_corrupted_cache_is_never_read(tmp_path):
+    """A mismatched kernel/wrapper pair where numba would look (NUMBA_CACHE_DIR) is ignored."""
+    shared = _shared_cache_without_localmin(tmp_path)
+    _race(tmp_path, {jitcache.UNSAFE_ENV: "1", "NUMBA_CACHE_DIR": str(shared)})  # corrupts it
+    reader = _start("read", tmp_path / "signals", {"NUMBA_CACHE_DIR": str(shared)})
+    assert reader.wait(timeout=600) == 0, reader.stderr.read()[-2000:]
+
+
+def test_many_processes_on_an_empty_cache_build_one_snapshot(tmp_path):
+    """A fresh machine: four processes start at once, one builds the snapshot, all succeed."""
+    script = (
+        "import logging\n"
+        "import numpy as np\n"
+        "from cantaor import features, pitch\n"
+        "logging.basicConfig(level=logging.INFO)\n"
+        "t = np.arange(22050) / 22050\n"
+        "audio = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)\n"
+        "f0_hz = pitch.pyin(audio, sample_rate=22050)[1]\n"
+        "mel = features.logmel(audio, sample_rate=22050)\n"
+        "print(round(float(np.median(f0_hz[f0_hz > 0])), 1), mel.shape)\n"
+    )
+    env = {**os.environ, jitcache.ROOT_ENV: str(tmp_path / "cache")}
+
+    def run(_):
+        return subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=900
+        )
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(run, range(4)))
+    assert [result.returncode for result in results] == [0] * 4, [
+        result.stderr[-1500:] for result in results
+    ]
+    assert len({result.stdout for result in results}) == 1
+    median_hz, _ = results[0].stdout.split(" ", 1)
+    assert abs(float(median_hz) - 220.0) < 2.0
+    snapshots = [path for path in (tmp_path / "cache" / "numba").iterdir() if path.is_dir()]
+    assert len(snapshots) == 1
+    assert json.loads((snapshots[0] / "manifest.json").read_text())
+    builds = sum("built the numba cache snapshot" in result.stderr for result in results)
+    assert builds == 1
+
+
+def test_a_damaged_snapshot_is_discarded(tmp_path, monkeypatch):
+    copy = tmp_path / "numba" / "snapshot"
+    shutil.copytree(jitcache.snapshot_dir(), copy)
+    assert jitcache._verified(copy)
+    victim = next(path for path in sorted(copy.rglob("*.nbc")))
+    victim.write_bytes(victim.read_bytes()[:-7])
+    assert not jitcache._verified(copy)
+    assert not copy.exists()
+
+
+def test_numba_points_at_a_private_directory():
+    import numba
+
+    cache_dir = Path(numba.config.CACHE_DIR)
+    assert cache_dir.name.startswith(f"cantaor-numba-{os.getpid()}-")
+    assert cache_dir == jitcache._state["private"]
+
+
+@pytest.mark.parametrize("value, expected", [("", False), ("0", False), ("1", True)])
+def test_the_unsafe_switch(monkeypatch, value, expected):
+    monkeypatch.setenv(jitcache.UNSAFE_ENV, value)
+    assert jitcache.unsafe_shared() is expected
