@@ -1,3 +1,7 @@
+import json
+import os
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -196,3 +200,48 @@ def test_results_grid(tmp_path):
     assert "paper (Table 2)" in text and "best baseline" in text
     with pytest.raises(ValueError, match="results table has no model rows"):
         plot_results_grid(results[results["model"].str.startswith("baseline")], path=tmp_path / "x")
+
+
+@pytest.mark.parametrize("guarded", [False, True])
+def test_a_stale_font_cache_lock_does_not_break_figures(tmp_path, guarded):
+    """A process killed while writing matplotlib's font cache leaves its lock and a torn cache.
+
+    matplotlib then rebuilds the cache in every later process, waits 5 s for the lock and
+    cannot save it; the guard removes a lock that old so the next process repairs the cache.
+    """
+    import subprocess
+    import sys
+
+    config = tmp_path / "mpl"
+    config.mkdir()
+    script = (
+        "import matplotlib\n"
+        "version = __import__('matplotlib.font_manager').font_manager.FontManager.__version__\n"
+    )
+    probe = subprocess.run(
+        [sys.executable, "-c", script + "print(version)"],
+        env={**os.environ, "MPLCONFIGDIR": str(config)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    cache = config / f"fontlist-v{probe.stdout.strip()}.json"
+    cache.write_text('{"_version": ')  # torn by the kill
+    lock = cache.with_name(cache.name + ".matplotlib-lock")
+    lock.touch()
+    stale = time.time() - 600
+    os.utime(lock, (stale, stale))
+    draw = "from cantaor.figures import import_matplotlib\nimport_matplotlib()\n" if guarded else ""
+    result = subprocess.run(
+        [sys.executable, "-c", draw + script],
+        env={**os.environ, "MPLCONFIGDIR": str(config)},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    if guarded:
+        assert not lock.exists()
+        assert json.loads(cache.read_text())["_version"]
+    else:  # what the guard prevents: every process waits 5 s, rebuilds the cache, cannot save it
+        assert lock.exists()
+        assert "Could not save font_manager cache" in result.stderr

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cantaor.figures import F0_COLOUR, STYLE
+from cantaor.figures import F0_COLOUR, STYLE, import_matplotlib
 from cantaor.io import atomic_path
 from cantaor.pitch import hz_to_cents
 
@@ -86,7 +86,7 @@ def plot_f0_phrases(
     -------
     (png, svg) : Path
     """
-    import matplotlib as mpl
+    mpl = import_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

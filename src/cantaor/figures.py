@@ -20,8 +20,9 @@ in every figure.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import numpy as np
@@ -77,10 +78,32 @@ def _destinations(path: str | os.PathLike) -> tuple[Path, Path]:
     return Path(f"{path}.png"), Path(f"{path}.svg")
 
 
+_STALE_LOCK_S = 300.0
+
+
+def import_matplotlib():
+    """Import matplotlib, first removing a font-cache lock left by a killed process.
+
+    matplotlib writes its font cache under a lock file and gives up after waiting 5 s when
+    that file exists. A process killed while writing (a cluster time limit) leaves the lock
+    and a torn cache behind, so every later figure job would rebuild the font list, wait 5 s
+    and fail to save it, for good. Writing takes milliseconds: a lock older than five
+    minutes is stale.
+    """
+    import matplotlib as mpl
+
+    cutoff = time.time() - _STALE_LOCK_S
+    for lock in Path(mpl.get_cachedir()).glob("*.matplotlib-lock"):
+        with suppress(OSError):
+            if lock.stat().st_mtime < cutoff:
+                lock.unlink()
+    return mpl
+
+
 @contextmanager
 def _figure(width_in: float, height_in: float) -> Iterator:
     """A new Agg figure drawn under :data:`STYLE`, with constrained layout."""
-    import matplotlib as mpl
+    mpl = import_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
