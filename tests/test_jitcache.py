@@ -137,3 +137,17 @@ def test_numba_points_at_a_private_directory():
 def test_the_unsafe_switch(monkeypatch, value, expected):
     monkeypatch.setenv(jitcache.UNSAFE_ENV, value)
     assert jitcache.unsafe_shared() is expected
+
+
+def test_an_unwritable_cache_root_falls_back_to_compiling(tmp_path, monkeypatch, caplog):
+    """A read-only home (cluster nodes): no snapshot, a warning, and no crash."""
+    not_a_directory = tmp_path / "file"
+    not_a_directory.write_text("")
+    monkeypatch.setenv(jitcache.ROOT_ENV, str(not_a_directory))
+    monkeypatch.setitem(jitcache._state, "seeded", False)
+    private = tmp_path / "private"
+    private.mkdir()
+    with caplog.at_level("WARNING", logger="cantaor.jitcache"):
+        jitcache._seed(private)
+    assert "set CANTAOR_CACHE_DIR to a writable directory" in caplog.text
+    assert not any(private.iterdir())

@@ -139,16 +139,25 @@ def snapshot_dir() -> Path:
 def _seed(private: Path) -> None:
     """Copy a verified snapshot into the private directory, building it when missing."""
     snapshot = snapshot_dir()
-    if not _verified(snapshot):
-        _build_snapshot(snapshot)
-    if _verified(snapshot):
-        for source in snapshot.rglob("*"):
-            if source.is_file() and source.name != _MANIFEST:
-                target = private / source.relative_to(snapshot)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source, target)
-    else:
-        LOGGER.warning("no usable numba cache in %s: compiling librosa privately", snapshot)
+    try:
+        if not _verified(snapshot):
+            _build_snapshot(snapshot)
+        usable = _verified(snapshot)
+        if usable:
+            for source in snapshot.rglob("*"):
+                if source.is_file() and source.name != _MANIFEST:
+                    target = private / source.relative_to(snapshot)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(source, target)
+    except OSError as error:  # e.g. a read-only home on a cluster node
+        LOGGER.warning("cannot use the numba cache snapshot %s: %s", snapshot, error)
+        usable = False
+    if not usable:
+        LOGGER.warning(
+            "no usable numba cache in %s: librosa compiles privately (~10-20 CPU s); "
+            "set CANTAOR_CACHE_DIR to a writable directory",
+            snapshot,
+        )
     _state["seeded"] = True
 
 
