@@ -43,6 +43,7 @@ import pandas as pd
 
 from cantaor.features import content_hash
 from cantaor.io import AudioError, load_audio
+from cantaor.leakage import linked_components
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 CLIP_COLUMNS = ("clip_id", "path", "singer", "recording", "pattern", "group")
@@ -330,19 +331,8 @@ def shared_run_groups(
         raise ValueError("min_samples must be at least 4")
     n = len(signals)
     rates = [0] * n if rates is None else list(rates)
-    parent = list(range(n))
-
-    def find(k: int) -> int:
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
-
-    def union(k: int, m: int) -> None:
-        root_k, root_m = find(k), find(m)
-        if root_k != root_m:
-            parent[max(root_k, root_m)] = min(root_k, root_m)
-
+    # Linked pairs; their components are taken once at the end.
+    linked: set[tuple[int, int]] = set()
     window = min_samples // 2
     span = min_samples - window + 1
     codes: list[np.ndarray] = []
@@ -356,7 +346,7 @@ def shared_run_groups(
         if key in first_of:
             # A copy shares all its samples with the first, if they make a run.
             if len(code) >= min_samples and np.any(code != code[0]):
-                union(first_of[key], k)
+                linked.add((first_of[key], k))
             continue
         first_of[key] = k
         if len(code) < min_samples:
@@ -381,11 +371,13 @@ def shared_run_groups(
             members = list(zip(owners[start:stop].tolist(), positions[start:stop].tolist()))
             for x, (k, i) in enumerate(members):
                 for m, j in members[x + 1 :]:
-                    if m == k or rates[m] != rates[k] or find(m) == find(k):
+                    pair = (min(k, m), max(k, m))
+                    if m == k or rates[m] != rates[k] or pair in linked:
                         continue
                     if _shared_run(codes[k], i, codes[m], j, window, min_samples):
-                        union(k, m)
-    return np.array([find(k) for k in range(n)], dtype=np.int64)
+                        linked.add(pair)
+    pairs = np.array(sorted(linked), dtype=np.int64).reshape(-1, 2)
+    return linked_components(n, pairs[:, 0], pairs[:, 1])
 
 
 def clip_items(

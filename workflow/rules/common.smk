@@ -78,7 +78,7 @@ wildcard_constraints:
     dataset="[a-z_]+",
     feature="[a-z_]+",
     model="[a-z_0-9]+",
-    split="group|random|fold[0-9]+of[0-9]+",
+    split="group|random_paper|random|fold[0-9]+of[0-9]+",
 
 
 def get_audio(wildcards):
