@@ -316,8 +316,12 @@ def test_fold_summary_mean_and_sd_over_folds():
                 "split": split,
                 "test_items": n,
                 "accuracy": acc,
+                "balanced_accuracy": acc - 0.2,
+                "chance_accuracy": 0.6,
+                "chance_balanced_accuracy": 0.5,
                 "macro_auc_ovr": auc,
                 "recording_accuracy": 1.0,
+                "recording_balanced_accuracy": 1.0,
             }
             for split, n, acc, auc in [
                 ("fold1of3", 10, 0.5, 0.6),
@@ -337,10 +341,15 @@ def test_fold_summary_mean_and_sd_over_folds():
     assert row["macro_auc_ovr_mean"] == pytest.approx(0.7)  # the missing AUC is left out
     assert row["recording_accuracy_sd"] == pytest.approx(0.0)
     markdown = fold_summary_markdown(summary)
+    assert row["balanced_accuracy_mean"] == pytest.approx(0.5)
     assert (
-        "| d | f | m | 3 of 3 | 30 | 0.7000 ± 0.2000 | 0.7000 ± 0.1414 | 1.0000 ± 0.0000 |"
-        in markdown
+        "| d | f | m | 3 of 3 | 30 | 0.7000 ± 0.2000 | 0.5000 ± 0.2000 | 0.6000 ± 0.0000 "
+        "| 0.5000 ± 0.0000 | 0.7000 ± 0.1414 | 1.0000 ± 0.0000 | 1.0000 ± 0.0000 |" in markdown
     )
+    assert "balanced accuracy | chance accuracy (most frequent singer)" in markdown
+    # a results table without the balanced figures (older metrics) still summarises
+    older = fold_summary(results.drop(columns=["balanced_accuracy"]))
+    assert older["balanced_accuracy_mean"].isna().all()
     assert fold_summary(results[results["split"] == "group"]).empty
 
 

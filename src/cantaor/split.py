@@ -343,7 +343,24 @@ def parse_split_name(name: str) -> dict:
     raise ValueError(f"unknown split {name!r}: give group, random, random_paper or fold<i>of<k>")
 
 
-FOLD_METRICS = ("accuracy", "macro_auc_ovr", "recording_accuracy")
+FOLD_METRICS = (
+    "accuracy",
+    "balanced_accuracy",
+    "chance_accuracy",
+    "chance_balanced_accuracy",
+    "macro_auc_ovr",
+    "recording_accuracy",
+    "recording_balanced_accuracy",
+)
+FOLD_METRIC_LABELS = (
+    "accuracy",
+    "balanced accuracy",
+    "chance accuracy (most frequent singer)",
+    "chance balanced accuracy (1 / singers)",
+    "macro AUC (OvR)",
+    "recording accuracy",
+    "recording balanced accuracy",
+)
 
 
 def fold_summary(results: pd.DataFrame) -> pd.DataFrame:
@@ -364,8 +381,10 @@ def fold_summary(results: pd.DataFrame) -> pd.DataFrame:
         a result), ``test_items`` (summed over folds), and per metric
         ``{metric}_mean`` and ``{metric}_sd`` (sample standard deviation,
         ddof 1; NaN with one fold). Missing metrics (e.g. AUC on a fold that
-        tests one singer) are left out of that metric's mean.
+        tests one singer) are left out of that metric's mean; a metric absent
+        from ``results`` is NaN.
     """
+    results = results.assign(**{metric: np.nan for metric in FOLD_METRICS if metric not in results})
     parsed = [parse_split_name(str(name)) for name in results["split"]]
     folds = results.assign(
         n_folds=[entry.get("n_folds", 0) for entry in parsed],
@@ -395,9 +414,14 @@ def fold_summary_markdown(summary: pd.DataFrame) -> str:
     lines = [
         "# Group k-fold results (mean ± sd over folds)",
         "",
-        "| dataset | feature | model | folds | test items | accuracy | macro AUC (OvR) "
-        "| recording accuracy |",
-        "|---|---|---|---:|---:|---:|---:|---:|",
+        "Chance levels are those of each fold's test set: when the chance accuracy (always "
+        "naming the most frequent singer) exceeds the chance balanced accuracy, the classes "
+        "are unbalanced and the balanced accuracy is the figure to read.",
+        "",
+        "| dataset | feature | model | folds | test items | "
+        + " | ".join(FOLD_METRIC_LABELS)
+        + " |",
+        "|---|---|---|---:|---:|" + "---:|" * len(FOLD_METRICS),
     ]
     for _, row in summary.iterrows():
         lines.append(
@@ -407,7 +431,7 @@ def fold_summary_markdown(summary: pd.DataFrame) -> str:
             + " |"
         )
     if summary.empty:
-        lines.append("| no k-fold runs | | | | | | | |")
+        lines.append("| no k-fold runs |" + " |" * (4 + len(FOLD_METRICS)))
     return "\n".join(lines) + "\n"
 
 

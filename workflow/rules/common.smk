@@ -201,6 +201,21 @@ def get_run_metrics(wildcards=None):
     ]
 
 
+def get_dataset_splits():
+    return [
+        {"dataset": dataset, "split": split}
+        for dataset in get_datasets()
+        for split in get_splits()
+    ]
+
+
+def get_split_leakage(wildcards=None):
+    return [
+        "results/split/{dataset}.{split}.leakage.json".format(**entry)
+        for entry in get_dataset_splits()
+    ]
+
+
 def get_baseline_runs():
     return [
         {"dataset": dataset, "feature": feature, "split": split}
