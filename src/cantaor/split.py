@@ -120,6 +120,7 @@ def split_with_report(
     fold: int | None = None,
     n_folds: int | None = None,
     all_items: pd.DataFrame | None = None,
+    folds: pd.Series | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """Assign every item to a subset, and say which singers cannot be tested.
 
@@ -150,6 +151,10 @@ def split_with_report(
         Every item before deduplication (``index`` is what is left of it):
         names the singers whose items all vanished
         (:func:`cantaor.leakage.untestable_singers`).
+    folds : pd.Series, optional
+        With ``kfold``: the fold (1 to ``n_folds``) the user states for every
+        item (aligned with ``index``), used instead of dealing the units
+        (:func:`stated_folds`).
 
     Returns
     -------
@@ -177,7 +182,10 @@ def split_with_report(
         if n_folds is None or fold is None or not 1 <= fold <= n_folds:
             raise ValueError(f"kfold needs n_folds and a fold from 1 to n_folds, got {fold}")
         units = split_units(index, groups)
-        fold_of, _, _ = _deal_folds(index, units, n_folds, np.random.default_rng(seed))
+        if folds is None:
+            fold_of, _, _ = _deal_folds(index, units, n_folds, np.random.default_rng(seed))
+        else:
+            fold_of = stated_folds(index, units, folds, n_folds)
         # The folds are dealt with ``seed``; each fold's validation draws on its own stream.
         rng = np.random.default_rng([seed, fold])
     else:
@@ -185,7 +193,9 @@ def split_with_report(
     subset = pd.Series("train", index=index.index, dtype=object)
     report: dict = {"strategy": strategy, "untestable_policy": untestable}
     if strategy == "kfold":
-        report.update(fold=fold, n_folds=n_folds)
+        report.update(
+            fold=fold, n_folds=n_folds, fold_source="dealt" if folds is None else "stated"
+        )
     units = split_units(index, groups)
     reasons = untestable_singers(index, units, all_items=all_items)
     home = home_units(index, units)
@@ -305,6 +315,58 @@ def _deal_folds(
             totals[fold] += sizes[unit]
         folds_per_singer[singer] = int((mine > 0).sum())
     return fold_of, untestable, folds_per_singer
+
+
+def stated_folds(
+    index: pd.DataFrame, units: pd.Series, folds: pd.Series, n_folds: int
+) -> dict[str, int]:
+    """Fold (0-based, -1 for never tested) of every unit, from the folds a user states.
+
+    Every item's fold (1 to ``n_folds``) comes from the user (e.g. a
+    ``fold`` column of clips.tsv). A unit takes its items' fold; units of a
+    singer with fewer than two units are never tested (-1), as when folds are
+    dealt.
+
+    Raises
+    ------
+    ValueError
+        When an item has no fold or one outside 1 to ``n_folds``, when a unit's
+        items state different folds (naming the unit, its folds and an item of
+        each), or when a testable singer's units all state one fold (that
+        fold would train without the singer).
+    """
+    folds = folds.reindex(index.index)
+    ids = index["item_id"].astype(str)
+    if folds.isna().any():
+        raise ValueError(
+            "no fold stated for item(s) " + ", ".join(ids[folds.isna()].head(5).tolist())
+        )
+    folds = folds.astype("int64")
+    outside = (folds < 1) | (folds > n_folds)
+    if outside.any():
+        raise ValueError(
+            f"fold(s) outside 1 to {n_folds} (split.folds): "
+            + ", ".join(f"{i} ({f})" for i, f in zip(ids[outside].head(5), folds[outside].head(5)))
+        )
+    frame = pd.DataFrame({"unit": units.to_numpy(), "fold": folds.to_numpy(), "item": ids})
+    per_unit = frame.groupby("unit")["fold"].nunique()
+    for unit in per_unit.index[per_unit > 1]:
+        mixed = frame[frame["unit"] == unit].drop_duplicates("fold").sort_values("fold")
+        raise ValueError(
+            f"split group {unit} holds items of folds "
+            + ", ".join(f"{f} ({i})" for f, i in zip(mixed["fold"], mixed["item"]))
+            + ": items sharing a recording, a group or audio must state one fold"
+        )
+    fold_of = (frame.groupby("unit")["fold"].first() - 1).to_dict()
+    for singer, singer_units in home_units(index, units).items():
+        if len(singer_units) < 2:
+            fold_of.update(dict.fromkeys(singer_units, -1))
+        elif len({fold_of[unit] for unit in singer_units}) == 1:
+            raise ValueError(
+                f"singer {singer}: every split group ({', '.join(singer_units)}) states fold "
+                f"{fold_of[singer_units[0]] + 1}, so that fold would train without {singer}"
+            )
+    return {str(unit): int(fold) for unit, fold in fold_of.items()}
 
 
 def split_name(strategy: str, *, fold: int | None = None, n_folds: int | None = None) -> str:
@@ -445,6 +507,7 @@ def split_dataset(
     groups: str = "components",
     untestable: str = "train",
     deduplicate: bool = True,
+    folds: dict[str, int] | None = None,
 ) -> tuple[pd.DataFrame, dict, str]:
     """The workflow's split of one store index, with its leakage report.
 
@@ -466,6 +529,9 @@ def split_dataset(
         As :func:`split_with_report`.
     groups : {"components", "sheet"}
     deduplicate : bool
+    folds : dict, optional
+        Item id -> fold (1 to ``n_folds``) a user states for ``kfold``
+        (:func:`stated_folds`); empty or None deals the folds.
 
     Returns
     -------
@@ -499,6 +565,7 @@ def split_dataset(
         groups=units.loc[kept.index],
         untestable=untestable,
         all_items=index,
+        folds=kept["item_id"].map(folds) if folds and strategy["strategy"] == "kfold" else None,
     )
     # Items dropped as duplicates stay listed, outside every subset.
     subsets = index[["item_id"]].merge(subsets, on="item_id", how="left")

@@ -135,12 +135,19 @@ def run_training(
                 "device": str(result.device),
                 "versions": package_versions(),
                 "settings": json.dumps(settings, sort_keys=True),
+                "training_seconds": float(result.history["seconds"].sum()),
+                "attempts": int(result.history["attempt"].max()),
             },
         )
     with atomic_path(history_path) as tmp:
         result.history.to_csv(tmp, sep="\t", index=False)
     checkpoint.unlink(missing_ok=True)
     log(f"best epoch {result.best_epoch}, stopped early: {result.stopped_early}")
+    log(
+        f"training time {result.history['seconds'].sum():.1f} s over "
+        f"{int(result.history['attempt'].max())} attempt(s) (history.tsv: cumulative_seconds; "
+        "a benchmark file of a resumed job holds the last attempt only)"
+    )
 
 
 def run_prediction(

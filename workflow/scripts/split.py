@@ -18,6 +18,7 @@ subsets, report, markdown = split_dataset(
     groups=p.groups,
     untestable=p.untestable,
     deduplicate=p.deduplicate,
+    folds=p.folds,
 )
 write_parquet(subsets, snakemake.output.split)
 write_json(report, snakemake.output.leakage)
