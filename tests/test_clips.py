@@ -451,3 +451,65 @@ def test_clip_table_fold_column_states_the_kfold_folds(tmp_path):
     )
     with pytest.raises(ClipError, match=r"bad.tsv, line 4: fold 'x' is not a whole number"):
         read_clip_table(tmp_path / "bad.tsv")
+
+
+@pytest.mark.workflow
+def test_clips_workflow_with_a_singer_subset_stated_folds_and_the_papers_split(tmp_path):
+    from test_workflow import snakemake, write_config
+
+    folder, _ = build_clip_folder(tmp_path / "clips")
+    clips, _ = scan_clip_folder(folder)
+    table = clips.assign(path=clips["path"].str.replace(f"{tmp_path}/", "", regex=False))
+    # fold 1 tests every singer's recording 0 (and the clip overlapping AN0), fold 2 recording 1
+    table["fold"] = np.where(table["recording"].isin(["AN0", "BL0", "CA0", "XX9"]), 1, 2)
+    table[["path", "singer", "recording", "pattern", "fold"]].to_csv(
+        tmp_path / "clips.tsv", sep="\t", index=False
+    )
+    write_config(
+        tmp_path,
+        **{
+            **CLIP_RUN,
+            "corpus": {
+                "source": "clips",
+                "clips_table": "clips.tsv",
+                "singers": ["ana", "carmen"],
+            },
+            "split": {"strategies": ["group", "random_paper", "kfold"], "folds": 2},
+        },
+    )
+    run = snakemake(tmp_path, "results/report/results.md", "results/report/folds.md")
+    # the clip_items job's header names one manifest, not every clip
+    assert max(map(len, (run.stdout + run.stderr).splitlines())) < 2000
+    results = tmp_path / "results"
+    assert (
+        "Left out by `corpus.singers`: blas (9 clips)." in (results / "clips/clips.md").read_text()
+    )
+    index = pd.read_parquet(results / "features/clips/logmel.index.parquet")
+    assert set(index["singer"]) == {"ana", "carmen"}
+    folds = dict(zip(clips["clip_id"], table["fold"]))
+    for fold in (1, 2):
+        leakage = json.loads((results / f"split/clips.fold{fold}of2.leakage.json").read_text())
+        assert leakage["split_units"]["fold_source"] == "stated"
+        split = pd.read_parquet(results / f"split/clips.fold{fold}of2.parquet")
+        tested = split.loc[split["subset"] == "test", "item_id"]
+        assert len(tested) and set(tested.map(folds)) == {fold}
+    paper = json.loads((results / "split/clips.random_paper.leakage.json").read_text())
+    assert not paper["deduplicated"]
+    assert (
+        (results / "split/clips.random_paper.leakage.md")
+        .read_text()
+        .startswith("**The paper's protocol as it was")
+    )
+    group = json.loads((results / "split/clips.group.leakage.json").read_text())
+    assert group["untestable_singers"] == group["split_units"]["untestable_singers"]
+    table_md = (results / "report/results.md").read_text()
+    assert "| balanced accuracy | chance (accuracy / balanced) |" in table_md
+    assert "| clips | random_paper | yes |" in table_md and "## Splits" in table_md
+    grid = pd.read_csv(results / "report/results.csv")
+    assert {"balanced_accuracy", "chance_accuracy", "recording_balanced_accuracy"} <= set(
+        grid.columns
+    )
+    assert set(grid["split"]) == {"group", "random_paper", "fold1of2", "fold2of2"}
+    folds_md = (results / "report/folds.md").read_text()
+    assert "balanced accuracy | chance accuracy (most frequent singer)" in folds_md
+    assert "| clips | logmel | residual_blstm | 2 of 2 |" in folds_md
