@@ -497,6 +497,15 @@ def fold_summary_markdown(summary: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _stated(items: pd.DataFrame, folds, recording_folds) -> pd.Series | None:
+    """Every item's stated fold, by item id or by recording (None when none is stated)."""
+    if folds:
+        return items["item_id"].map(folds)
+    if recording_folds:
+        return items["recording"].map(recording_folds)
+    return None
+
+
 def split_dataset(
     index: pd.DataFrame,
     split: str,
@@ -508,6 +517,7 @@ def split_dataset(
     untestable: str = "train",
     deduplicate: bool = True,
     folds: dict[str, int] | None = None,
+    recording_folds: dict[str, int] | None = None,
 ) -> tuple[pd.DataFrame, dict, str]:
     """The workflow's split of one store index, with its leakage report.
 
@@ -531,7 +541,11 @@ def split_dataset(
     deduplicate : bool
     folds : dict, optional
         Item id -> fold (1 to ``n_folds``) a user states for ``kfold``
-        (:func:`stated_folds`); empty or None deals the folds.
+        (:func:`stated_folds`), e.g. from a clips.tsv; empty or None deals
+        the folds.
+    recording_folds : dict, optional
+        Recording -> fold, e.g. from the sample sheet's ``fold`` column; used
+        when ``folds`` is empty.
 
     Returns
     -------
@@ -565,7 +579,7 @@ def split_dataset(
         groups=units.loc[kept.index],
         untestable=untestable,
         all_items=index,
-        folds=kept["item_id"].map(folds) if folds and strategy["strategy"] == "kfold" else None,
+        folds=_stated(kept, folds, recording_folds) if strategy["strategy"] == "kfold" else None,
     )
     # Items dropped as duplicates stay listed, outside every subset.
     subsets = index[["item_id"]].merge(subsets, on="item_id", how="left")

@@ -145,6 +145,20 @@ def get_audio_paths():
     return {recording: samples.loc[recording, "path"] for recording in RECORDINGS}
 
 
+def get_recording_folds():
+    # A sample-sheet fold column states the test fold of every recording's split group.
+    if "fold" not in samples or not (samples["fold"] != "").any():
+        return {}
+    missing = samples.loc[samples["fold"] == "", "recording_id"]
+    if len(missing):
+        raise WorkflowError(
+            f"{config['corpus']['samplesheet']}: the fold column is empty for "
+            + ", ".join(missing)
+            + "; give every recording a fold, or none"
+        )
+    return {rid: int(fold) for rid, fold in zip(samples["recording_id"], samples["fold"])}
+
+
 def get_groups():
     return {recording: samples.loc[recording, "group"] for recording in RECORDINGS}
 

@@ -82,6 +82,7 @@ rule split:
         untestable=config["split"]["untestable"],
         deduplicate=config["split"]["deduplicate"],
         folds=get_clip_folds(),
+        recording_folds=get_recording_folds(),
     script:
         "../scripts/split.py"
 

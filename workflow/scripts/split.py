@@ -19,6 +19,7 @@ subsets, report, markdown = split_dataset(
     untestable=p.untestable,
     deduplicate=p.deduplicate,
     folds=p.folds,
+    recording_folds=p.recording_folds,
 )
 write_parquet(subsets, snakemake.output.split)
 write_json(report, snakemake.output.leakage)
