@@ -156,7 +156,9 @@ def get_recording_folds():
             + ", ".join(missing)
             + "; give every recording a fold, or none"
         )
-    return {rid: int(fold) for rid, fold in zip(samples["recording_id"], samples["fold"])}
+    return {
+        rid: int(fold) for rid, fold in zip(samples["recording_id"], samples["fold"])
+    }
 
 
 def get_groups():
