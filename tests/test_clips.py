@@ -16,10 +16,14 @@ from cantaor.clips import (
     CLIP_ITEM_COLUMNS,
     ClipError,
     clip_items,
+    clip_report,
+    clip_report_markdown,
     parse_clip_name,
     read_clip_table,
     scan_clip_folder,
+    select_singers,
     shared_run_groups,
+    write_clip_manifest,
 )
 from cantaor.features import INDEX_COLUMNS, build_clip_store
 from cantaor.io import AudioError
@@ -349,3 +353,163 @@ def test_clips_table_mode_and_bad_names_are_checked_before_any_job(tmp_path):
     write_config(tmp_path, **CLIP_RUN)
     failed = snakemake(tmp_path, "--dry-run", check=False)
     assert failed.returncode != 0 and "not-a-clip-name.wav" in failed.stdout + failed.stderr
+
+
+def test_corpus_singers_choose_a_subset_or_name_the_missing_singer(tmp_path):
+    folder, _ = build_clip_folder(tmp_path / "clips")
+    clips, _ = scan_clip_folder(folder)
+    kept, left_out = select_singers(clips, ["ana", "carmen"], source=str(folder))
+    assert sorted(kept["singer"].unique()) == ["ana", "carmen"]
+    assert left_out == {"blas": int((clips["singer"] == "blas").sum())}
+    assert select_singers(clips, [])[0] is clips
+    with pytest.raises(ClipError, match=r"corpus.singers names diego, with no clip there"):
+        select_singers(clips, ["ana", "diego"], source=str(folder))
+    items, skipped = clip_items(kept)
+    report = clip_report(items, skipped, singers_left_out=left_out)
+    assert set(report["items_per_singer"]) == {"ana", "carmen"}
+    assert "Left out by `corpus.singers`: blas (9 clips)." in clip_report_markdown(report)
+
+
+def test_short_clips_are_counted_per_singer_with_a_warning(tmp_path):
+    folder, _ = build_clip_folder(tmp_path / "clips")
+    for k in range(3):
+        write_clip(
+            folder / "carmen" / f"CA1_7-7_{uuid.UUID(int=700 + k)}.wav",
+            tone_recording(300, k)[:2000],
+        )
+    clips, _ = scan_clip_folder(folder)
+    items, skipped = clip_items(clips, min_duration_s=0.15)
+    assert skipped["cause"].tolist() == ["short"] * 3 and set(skipped["singer"]) == {"carmen"}
+    report = clip_report(items, skipped, min_duration_s=0.15, max_dropped_share=0.2)
+    rows = {row["singer"]: row for row in report["short_per_singer"]}
+    assert rows["carmen"]["n_items"] == 12 and rows["carmen"]["n_dropped"] == 3
+    assert rows["carmen"]["dropped_share"] == pytest.approx(0.25) and rows["carmen"]["over_limit"]
+    assert rows["ana"]["n_dropped"] == 0 and not rows["ana"]["over_limit"]
+    assert report["short_warnings"] == [
+        "carmen loses 3 of 12 items (25%) shorter than features.min_duration_s = 0.15 s, "
+        "more than features.max_dropped_share = 20%"
+    ]
+    text = clip_report_markdown(report)
+    assert "| carmen | 12 | 3 | 25.0% (over the limit) |" in text
+    assert f"**Warning: {report['short_warnings'][0]}.**" in text
+    # under the limit: counted, no warning
+    assert not clip_report(items, skipped, min_duration_s=0.15, max_dropped_share=0.3)[
+        "short_warnings"
+    ]
+
+
+def test_clip_manifest_changes_only_with_the_clips(tmp_path):
+    folder, _ = build_clip_folder(tmp_path / "clips")
+    clips, _ = scan_clip_folder(folder)
+    manifest = tmp_path / "results" / "manifest.tsv"
+    assert write_clip_manifest(clips, manifest)
+    first = manifest.read_text()
+    assert len(first.splitlines()) == len(clips) + 1
+    assert not write_clip_manifest(clips, manifest) and manifest.read_text() == first
+    write_clip(
+        folder / "ana" / clips["path"].iloc[0].rsplit("/", 1)[1], np.zeros(50000, np.float32)
+    )
+    assert write_clip_manifest(clips, manifest) and manifest.read_text() != first
+
+
+def test_clip_table_fold_column_states_the_kfold_folds(tmp_path):
+    from cantaor.split import split_dataset
+
+    folder, _ = build_clip_folder(tmp_path / "clips")
+    clips, _ = scan_clip_folder(folder)
+    table = clips.assign(path=clips["path"].str.replace(f"{tmp_path}/", "", regex=False))
+    # fold 1 tests every singer's recording 0, fold 2 recording 1 (with its copies)
+    table["fold"] = np.where(table["recording"].str.endswith("0"), 1, 2)
+    table.loc[table["recording"] == "XX9", "fold"] = 1  # overlaps AN0: its group's fold
+    # blas's copied clip joins BL0, BL1 and CA0 into one group: one fold for all three
+    table.loc[table["recording"].isin(["BL0", "BL1", "CA0"]), "fold"] = 1
+    table[["path", "singer", "recording", "pattern", "fold"]].to_csv(
+        tmp_path / "clips.tsv", sep="\t", index=False
+    )
+    read, _ = read_clip_table(tmp_path / "clips.tsv")
+    assert read["fold"].dtype == "int64"
+    items, _ = clip_items(read)
+    folds = dict(zip(read["clip_id"], read["fold"]))
+    for fold in (1, 2):
+        subsets, report, _ = split_dataset(items, f"fold{fold}of2", folds=folds)
+        assert report["split_units"]["fold_source"] == "stated"
+        tested = subsets.merge(items)[lambda f: f["subset"] == "test"]
+        assert len(tested) and set(tested["item_id"].map(folds)) == {fold}
+    # that group is blas's, leaving blas and carmen one group each
+    assert report["untestable_singers"] == ["blas", "carmen"]
+    bad = dict(folds)
+    bad[read.loc[read["recording"] == "AN1", "clip_id"].iloc[0]] = 1
+    with pytest.raises(ValueError, match=r"split group .* holds items of folds 1 .*, 2 "):
+        split_dataset(items, "fold1of2", folds=bad)
+    one_fold = {clip_id: 1 for clip_id in folds}
+    with pytest.raises(ValueError, match=r"singer ana: every split group .* states fold 1"):
+        split_dataset(items, "fold1of2", folds=one_fold)
+    table["fold"] = table["fold"].astype(str)
+    table.loc[2, "fold"] = "x"
+    table[["path", "singer", "recording", "pattern", "fold"]].to_csv(
+        tmp_path / "bad.tsv", sep="\t", index=False
+    )
+    with pytest.raises(ClipError, match=r"bad.tsv, line 4: fold 'x' is not a whole number"):
+        read_clip_table(tmp_path / "bad.tsv")
+
+
+@pytest.mark.workflow
+def test_clips_workflow_with_a_singer_subset_stated_folds_and_the_papers_split(tmp_path):
+    from test_workflow import snakemake, write_config
+
+    folder, _ = build_clip_folder(tmp_path / "clips")
+    clips, _ = scan_clip_folder(folder)
+    table = clips.assign(path=clips["path"].str.replace(f"{tmp_path}/", "", regex=False))
+    # fold 1 tests every singer's recording 0 (and the clip overlapping AN0), fold 2 recording 1
+    table["fold"] = np.where(table["recording"].isin(["AN0", "BL0", "CA0", "XX9"]), 1, 2)
+    table[["path", "singer", "recording", "pattern", "fold"]].to_csv(
+        tmp_path / "clips.tsv", sep="\t", index=False
+    )
+    write_config(
+        tmp_path,
+        **{
+            **CLIP_RUN,
+            "corpus": {
+                "source": "clips",
+                "clips_table": "clips.tsv",
+                "singers": ["ana", "carmen"],
+            },
+            "split": {"strategies": ["group", "random_paper", "kfold"], "folds": 2},
+        },
+    )
+    run = snakemake(tmp_path, "results/report/results.md", "results/report/folds.md")
+    # the clip_items job's header names one manifest, not every clip
+    assert max(map(len, (run.stdout + run.stderr).splitlines())) < 2000
+    results = tmp_path / "results"
+    assert (
+        "Left out by `corpus.singers`: blas (9 clips)." in (results / "clips/clips.md").read_text()
+    )
+    index = pd.read_parquet(results / "features/clips/logmel.index.parquet")
+    assert set(index["singer"]) == {"ana", "carmen"}
+    folds = dict(zip(clips["clip_id"], table["fold"]))
+    for fold in (1, 2):
+        leakage = json.loads((results / f"split/clips.fold{fold}of2.leakage.json").read_text())
+        assert leakage["split_units"]["fold_source"] == "stated"
+        split = pd.read_parquet(results / f"split/clips.fold{fold}of2.parquet")
+        tested = split.loc[split["subset"] == "test", "item_id"]
+        assert len(tested) and set(tested.map(folds)) == {fold}
+    paper = json.loads((results / "split/clips.random_paper.leakage.json").read_text())
+    assert not paper["deduplicated"]
+    assert (
+        (results / "split/clips.random_paper.leakage.md")
+        .read_text()
+        .startswith("**The paper's protocol as it was")
+    )
+    group = json.loads((results / "split/clips.group.leakage.json").read_text())
+    assert group["untestable_singers"] == group["split_units"]["untestable_singers"]
+    table_md = (results / "report/results.md").read_text()
+    assert "| balanced accuracy | chance (accuracy / balanced) |" in table_md
+    assert "| clips | random_paper | yes |" in table_md and "## Splits" in table_md
+    grid = pd.read_csv(results / "report/results.csv")
+    assert {"balanced_accuracy", "chance_accuracy", "recording_balanced_accuracy"} <= set(
+        grid.columns
+    )
+    assert set(grid["split"]) == {"group", "random_paper", "fold1of2", "fold2of2"}
+    folds_md = (results / "report/folds.md").read_text()
+    assert "balanced accuracy | chance accuracy (most frequent singer)" in folds_md
+    assert "| clips | logmel | residual_blstm | 2 of 2 |" in folds_md

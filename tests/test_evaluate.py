@@ -25,6 +25,8 @@ def test_hand_made_case():
     assert metrics["n_items"] == 6
     assert metrics["accuracy"] == pytest.approx(4 / 6)
     assert metrics["balanced_accuracy"] == pytest.approx((2 / 3 + 1 / 2 + 1) / 3)
+    assert metrics["chance_accuracy"] == pytest.approx(3 / 6)
+    assert metrics["chance_balanced_accuracy"] == pytest.approx(1 / 3)
     assert metrics["confusion_matrix"] == {
         "labels": CLASSES,
         "matrix": [[2, 1, 0], [0, 1, 1], [0, 0, 1]],
@@ -104,6 +106,9 @@ def test_recording_accuracy_averages_item_probabilities():
     assert metrics["recording_accuracy"] == pytest.approx(2 / 3)
     assert metrics["n_recordings_mixed"] == 0
     assert metrics["accuracy"] == pytest.approx(3 / 6)
+    # AM's recording right, EC's wrong, TP's right: one singer in three missed
+    assert metrics["recording_balanced_accuracy"] == pytest.approx(2 / 3)
+    assert metrics["recording_chance_accuracy"] == pytest.approx(1 / 3)
 
     mixed = evaluate_predictions(
         y_true=y_true, proba=proba, classes=CLASSES, recordings=["r1"] * 3 + ["r2"] * 3
@@ -111,6 +116,22 @@ def test_recording_accuracy_averages_item_probabilities():
     # r2 holds two EC items and one TP item: it counts as EC; its mean says AM.
     assert mixed["n_recordings_mixed"] == 1
     assert mixed["recording_accuracy"] == pytest.approx(1 / 2)
+
+
+def test_unbalanced_classes_majority_guess_scores_chance():
+    # 8 AM items in 4 recordings, 2 EC items in 1: always answering AM is 80% accurate
+    y_true = ["AM"] * 8 + ["EC"] * 2
+    recordings = ["a1", "a1", "a2", "a2", "a3", "a3", "a4", "a4", "e1", "e1"]
+    proba = np.tile([0.6, 0.3, 0.1], (10, 1))
+    metrics = evaluate_predictions(
+        y_true=y_true, proba=proba, classes=CLASSES, recordings=recordings
+    )
+    assert metrics["accuracy"] == pytest.approx(0.8) == metrics["chance_accuracy"]
+    assert metrics["balanced_accuracy"] == pytest.approx(0.5)
+    assert metrics["chance_balanced_accuracy"] == pytest.approx(0.5)
+    assert metrics["recording_accuracy"] == pytest.approx(0.8)
+    assert metrics["recording_chance_accuracy"] == pytest.approx(0.8)
+    assert metrics["recording_balanced_accuracy"] == pytest.approx(0.5)
 
 
 def test_invalid_inputs_are_rejected():
@@ -134,7 +155,51 @@ def test_markdown_report():
     assert text.startswith("# Test split\n")
     assert "| Accuracy | 0.6667 |" in text
     assert "| Recording accuracy | 1.0000 |" in text
+    assert "| Balanced accuracy | 0.7500 |" in text
+    assert "| Chance balanced accuracy (1 / singers) | 0.5000 |" in text
     assert "| EC | 1.0000 | 0.5000 | 0.6667 | 2 |" in text
     assert "| TP | n/a | n/a | n/a | 0 |" in text
     assert "| EC | 1 | 1 | 0 |" in text  # confusion row: one EC item called AM
     assert "TP" in text.split("Note:")[1].splitlines()[0]
+
+
+def test_results_table_gives_balanced_and_chance_figures_and_each_splits_story(tmp_path):
+    import json
+
+    from test_leakage import build_leaky_clip_folder
+
+    from cantaor.clips import clip_items, scan_clip_folder
+    from cantaor.split import split_dataset
+    from cantaor.training_job import results_frame, results_table
+
+    # unbalanced: 8 AM items, 2 EC; the model always answers AM
+    metrics = evaluate_predictions(
+        y_true=["AM"] * 8 + ["EC"] * 2,
+        proba=np.tile([0.6, 0.3, 0.1], (10, 1)),
+        classes=CLASSES,
+        recordings=["a1"] * 4 + ["a2"] * 4 + ["e1"] * 2,
+    )
+    path = tmp_path / "metrics.json"
+    path.write_text(json.dumps(metrics))
+    run = {"dataset": "clips", "feature": "logmel", "model": "crnn", "split": "group"}
+    frame = results_frame([run], [path])
+    row = frame.iloc[0]
+    assert row["balanced_accuracy"] == pytest.approx(0.5)
+    assert row["chance_accuracy"] == pytest.approx(0.8)
+    assert row["chance_balanced_accuracy"] == pytest.approx(0.5)
+    assert row["recording_balanced_accuracy"] == pytest.approx(0.5)
+    assert row["test_recordings"] == 3
+    # metrics written before the chance levels existed: derived from the supports
+    older = {k: v for k, v in metrics.items() if not k.startswith("chance")}
+    path.write_text(json.dumps(older))
+    assert results_frame([run], [path]).iloc[0]["chance_accuracy"] == pytest.approx(0.8)
+
+    clips, _ = scan_clip_folder(build_leaky_clip_folder(tmp_path / "clips"))
+    items, _ = clip_items(clips)
+    _, report, _ = split_dataset(items, "group", seed=3)
+    text = results_table(frame, [{"dataset": "clips", "split": "group", "report": report}])
+    assert "| balanced accuracy | chance (accuracy / balanced) |" in text
+    assert "| clips | logmel | crnn | group | 10 | 3 | 0.8000 | 0.5000 | 0.8000 / 0.5000 " in text
+    assert "**clips, group split: no item of tv, tw is left after deduplication" in text
+    assert "| clips | group | no | 0.0% | 0.0% | 0.0% | ec, tv, tw |" in text
+    assert f"- clips, **ec**: {report['untestable_reasons']['ec']}." in text

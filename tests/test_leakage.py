@@ -1,4 +1,5 @@
 import json
+import uuid
 
 import pandas as pd
 import pytest
@@ -197,8 +198,23 @@ def test_leakage_report_of_the_index():
         "recordings_per_singer": {"A": 3, "B": 3, "C": 1},
         "groups_per_singer": {"A": 3, "B": 3, "C": 1},
         "split_groups_per_singer": {"A": 3, "B": 3, "C": 1},
+        # a4, a5 (A) and b3, b4 (B) tie in one group: its home is the first name, A
+        "own_split_groups_per_singer": {"A": 3, "B": 2, "C": 1},
         "n_split_groups": 6,
         "untestable_singers": ["C"],
+        "untestable_reasons": {"C": "all its items come from one recording, rC1"},
+        "recording_links": [
+            {
+                "recording_a": "rA2",
+                "recording_b": "rB2",
+                "singers_a": "A",
+                "singers_b": "B",
+                "identical_contents": 1,
+                "shared_audio_groups": 0,
+                "copied_share_a": 0.5,
+                "copied_share_b": 0.5,
+            }
+        ],
     }
 
 
@@ -223,6 +239,7 @@ def test_leakage_report_of_a_leaking_random_split():
         "test_overlap_in_train": 3 / 6,
         "test_recording_in_train": 1.0,
         "test_group_in_train": 1.0,
+        "test_linked_recording_in_train": 1.0,
         # only a3's copy carries the right singer
         "test_label_copy_correct": 1 / 6,
         "counts": {
@@ -230,6 +247,7 @@ def test_leakage_report_of_a_leaking_random_split():
             "test_overlap_in_train": 3,
             "test_recording_in_train": 6,
             "test_group_in_train": 6,
+            "test_linked_recording_in_train": 6,
             "test_label_copy_correct": 1,
         },
         "untested_singers": [],
@@ -237,7 +255,8 @@ def test_leakage_report_of_a_leaking_random_split():
     text = leakage_markdown(leakage_report(index, split))
     assert "This split leaks audio" in text
     assert "| with an identical clip in train | 33.3% | 2 |" in text
-    assert "cannot be tested on audio unseen in training: C." in text
+    assert "cannot be tested on audio unseen in training (C):" in text
+    assert "- **C**: all its items come from one recording, rC1." in text
 
 
 def test_leakage_report_of_a_group_split_on_split_groups():
@@ -255,6 +274,7 @@ def test_leakage_report_of_a_group_split_on_split_groups():
         "test_overlap_in_train": 0,
         "test_recording_in_train": 0,
         "test_group_in_train": 0,
+        "test_linked_recording_in_train": 0,
         "test_label_copy_correct": 0,
     }
     assert report["split"]["untested_singers"] == ["C"]
@@ -272,3 +292,138 @@ def test_leakage_report_of_a_group_split_on_split_groups():
             leaks.append((groups is None, counts["test_identical_in_train"]))
     assert any(n > 0 for on_sheet, n in leaks if on_sheet)
     assert all(n == 0 for on_sheet, n in leaks if not on_sheet)
+
+
+# --- a clip folder built to show each leak ----------------------------------------
+
+
+def build_leaky_clip_folder(root, rate=22050):
+    """Clips that hide leaks from a split made after deduplication.
+
+    - ``jt``: recording J0's two clips are copies of clips of J1 (J0 is J1
+      under another id, as M1048 is M1050 in the authors' set); J2 stands alone.
+    - ``am`` and ``ec``: A1, E1 and E2 are chained by shared audio (E1's clip
+      and one of E2's are cut from A1, overlapping A1's clips), so ``ec`` has
+      no split group of its own; ``am`` has A2 and A3 besides.
+    - ``tv`` and ``tw``: one recording each, the same two clips under both
+      names: deduplication drops every item of both.
+    """
+    from test_clips import tone_recording, write_clip
+
+    def cut(audio, start_s, length_s=0.45):
+        start = round(start_s * rate)
+        return audio[start : start + round(length_s * rate)]
+
+    def clip(singer, recording, number, audio):
+        write_clip(
+            root / singer / f"{recording}_p{number}_{uuid.UUID(int=number)}.wav", audio, rate
+        )
+
+    tones = {
+        name: tone_recording(200 + 37 * k, seed=k)
+        for k, name in enumerate(["J1", "J2", "A1", "A2", "A3", "E1", "E2", "V1"])
+    }
+    for k in range(4):
+        clip("jt", "J1", k, cut(tones["J1"], 0.6 * k))
+        clip("am", "A1", 10 + k, cut(tones["A1"], 0.6 * k))
+    for k in range(2):
+        clip("jt", "J0", 20 + k, cut(tones["J1"], 0.6 * k))
+    for k in range(3):
+        clip("jt", "J2", 30 + k, cut(tones["J2"], 0.6 * k))
+        clip("am", "A2", 40 + k, cut(tones["A2"], 0.6 * k))
+        clip("am", "A3", 50 + k, cut(tones["A3"], 0.6 * k))
+    clip("ec", "E1", 60, cut(tones["A1"], 0.2))
+    clip("ec", "E2", 61, cut(tones["A1"], 0.8))
+    clip("ec", "E2", 62, cut(tones["E2"], 0.0))
+    for k in range(2):
+        clip("tv", "V1", 70 + k, cut(tones["V1"], 0.6 * k))
+        clip("tw", "W1", 80 + k, cut(tones["V1"], 0.6 * k))
+    return root
+
+
+@pytest.fixture(scope="module")
+def leaky_items(tmp_path_factory):
+    from cantaor.clips import clip_items, scan_clip_folder
+
+    folder = build_leaky_clip_folder(tmp_path_factory.mktemp("leaky") / "clips")
+    clips, _ = scan_clip_folder(folder)
+    items, skipped = clip_items(clips, min_shared_s=0.02)
+    assert skipped.empty
+    return items
+
+
+def _recording_subsets(subsets, items):
+    merged = subsets.merge(items[["item_id", "recording"]])
+    merged = merged[merged["subset"] != "excluded"]
+    return merged.groupby("recording")["subset"].agg(lambda s: set(s) - {"validation"} or {"train"})
+
+
+def test_copied_recording_joins_its_original_before_deduplication(leaky_items):
+    from cantaor.split import split_dataset
+
+    groups = assign_groups(leaky_items).groupby(leaky_items["recording"]).agg(set)
+    assert groups["J0"] == groups["J1"] and len(groups["J0"]) == 1
+    assert groups["A1"] == groups["E1"] == groups["E2"]
+    links = pd.DataFrame(leakage_report(leaky_items)["recording_links"])
+    j0 = links[(links["recording_a"] == "J0") & (links["recording_b"] == "J1")].iloc[0]
+    assert j0["identical_contents"] == 2 and j0["copied_share_a"] == 1.0
+    assert j0["copied_share_b"] == 0.5
+    old_leaks = 0
+    for seed in range(12):
+        subsets, report, markdown = split_dataset(leaky_items, "group", seed=seed)
+        sides = _recording_subsets(subsets, leaky_items)
+        # J0's copies are dropped: J1 carries the group; J0 never sits opposite J1
+        assert report["split"]["counts"]["test_linked_recording_in_train"] == 0
+        assert "| J0 | jt | J1 | jt | 2 |" in markdown
+        assert "J0" not in sides or sides["J0"] == sides["J1"]
+        # Grouping after deduplication (the old order) lets J1 be tested against J0 in train.
+        kept, _ = deduplicate(leaky_items)
+        old, _ = split_with_report(kept, groups=assign_groups(kept), seed=seed)
+        old_report = leakage_report(leaky_items, leaky_items[["item_id"]].merge(old, how="left"))
+        old_leaks += old_report["split"]["counts"]["test_linked_recording_in_train"]
+    assert old_leaks > 0
+
+
+def test_one_list_of_untestable_singers_with_reasons(leaky_items):
+    from cantaor.split import split_dataset
+
+    _, report, markdown = split_dataset(leaky_items, "group", seed=3)
+    reasons = report["untestable_reasons"]
+    assert list(reasons) == ["ec", "tv", "tw"]
+    assert report["untestable_singers"] == report["split_units"]["untestable_singers"]
+    assert report["split_units"]["untestable_reasons"] == reasons
+    assert report["split"]["untested_singers"] == ["ec", "tv", "tw"]
+    assert reasons["ec"].startswith("no split group of its own")
+    assert "held mostly by am" in reasons["ec"]
+    assert "A1 (am) and E1 (ec) share audio in 1 clip group(s)" in reasons["ec"]
+    assert "A1 (am) and E2 (ec) share" in reasons["ec"]
+    assert "tw" in reasons["tv"] and "does not know tv" in reasons["tv"]
+    assert report["split_units"]["singers_without_items"] == ["tv", "tw"]
+    assert "**No item of tv, tw is left after deduplication" in markdown
+    for singer, reason in reasons.items():
+        assert f"- **{singer}**: {reason}." in markdown
+    assert "Singers with no test item: ec, tv, tw." in markdown
+    assert report["own_split_groups_per_singer"] == {
+        "am": 3,
+        "ec": 0,
+        "jt": 2,
+        "tv": 0,
+        "tw": 0,
+    }
+
+
+def test_random_paper_keeps_copies_and_prints_its_leak(leaky_items):
+    from cantaor.split import split_dataset
+
+    shares = []
+    for seed in range(6):
+        paper_split, paper, markdown = split_dataset(leaky_items, "random_paper", seed=seed)
+        assert not paper["deduplicated"] and paper["deduplication"] is None
+        assert (paper_split["subset"] != "excluded").all()
+        assert markdown.startswith("**The paper's protocol as it was")
+        assert f"{paper['split']['test_identical_in_train']:.1%} of test items" in markdown
+        shares.append(paper["split"]["test_identical_in_train"])
+        _, random, markdown = split_dataset(leaky_items, "random", seed=seed)
+        assert random["deduplicated"] and random["split"]["counts"]["test_identical_in_train"] == 0
+        assert markdown.startswith("**Random split of the deduplicated items")
+    assert max(shares) > 0

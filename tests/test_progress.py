@@ -36,9 +36,10 @@ def test_log_gets_plain_periodic_lines_with_time_left():
     for _ in range(4):
         clock.now += 2.0  # 2 s per recording
         progress.update()
-    # A line at 6 s (>= 5 s since the start), none at 2, 4 or 8 s.
+    # A line at 6 s (>= 5 s since the start), none at 2, 4 or 8 s; the rate is
+    # taken from the first report on (4 s for 2 recordings at 6 s).
     assert lines == ["f0: 3/10 recordings (30%), 6.0 s elapsed, about 14.0 s left"]
-    assert progress.eta_s() == pytest.approx(8.0 / 4 * 6)
+    assert progress.eta_s() == pytest.approx(6.0 / 3 * 6)
     for _ in range(6):
         clock.now += 2.0
         progress.update()
@@ -104,6 +105,21 @@ def test_the_final_line_is_not_repeated():
         p.update()
         p.update()
     assert lines == [
-        "identify: 1/2 recordings (50%), 0.0 s elapsed, about 0.0 s left",
+        "identify: 1/2 recordings (50%), 0.0 s elapsed, about ? left",
         "identify: 2/2 recordings (100%), 0.0 s elapsed",
     ]
+
+
+def test_a_slow_first_unit_gives_no_absurd_estimate():
+    # 11,158 clips: the first takes 60 s (imports, JIT), the others 10 ms each
+    clock, lines = FakeClock(), []
+    progress = Progress(11158, "store", unit="clips", log=lines.append, interval_s=0, clock=clock)
+    clock.now += 60.0
+    progress.update()
+    assert progress.eta_s() == float("inf") and lines[-1].endswith("about ? left")
+    for _ in range(100):
+        clock.now += 0.01
+        progress.update()
+    # the old estimate, 61 s / 101 clips x 11,057 clips, read about 1 h 51 min
+    assert progress.eta_s() == pytest.approx(0.01 * 11057)
+    assert lines[-1].endswith("about 1 min 51 s left")

@@ -316,8 +316,12 @@ def test_fold_summary_mean_and_sd_over_folds():
                 "split": split,
                 "test_items": n,
                 "accuracy": acc,
+                "balanced_accuracy": acc - 0.2,
+                "chance_accuracy": 0.6,
+                "chance_balanced_accuracy": 0.5,
                 "macro_auc_ovr": auc,
                 "recording_accuracy": 1.0,
+                "recording_balanced_accuracy": 1.0,
             }
             for split, n, acc, auc in [
                 ("fold1of3", 10, 0.5, 0.6),
@@ -337,10 +341,15 @@ def test_fold_summary_mean_and_sd_over_folds():
     assert row["macro_auc_ovr_mean"] == pytest.approx(0.7)  # the missing AUC is left out
     assert row["recording_accuracy_sd"] == pytest.approx(0.0)
     markdown = fold_summary_markdown(summary)
+    assert row["balanced_accuracy_mean"] == pytest.approx(0.5)
     assert (
-        "| d | f | m | 3 of 3 | 30 | 0.7000 ± 0.2000 | 0.7000 ± 0.1414 | 1.0000 ± 0.0000 |"
-        in markdown
+        "| d | f | m | 3 of 3 | 30 | 0.7000 ± 0.2000 | 0.5000 ± 0.2000 | 0.6000 ± 0.0000 "
+        "| 0.5000 ± 0.0000 | 0.7000 ± 0.1414 | 1.0000 ± 0.0000 | 1.0000 ± 0.0000 |" in markdown
     )
+    assert "balanced accuracy | chance accuracy (most frequent singer)" in markdown
+    # a results table without the balanced figures (older metrics) still summarises
+    older = fold_summary(results.drop(columns=["balanced_accuracy"]))
+    assert older["balanced_accuracy_mean"].isna().all()
     assert fold_summary(results[results["split"] == "group"]).empty
 
 
@@ -353,3 +362,42 @@ def test_kfold_in_the_workflow_adds_one_split_per_fold_and_a_summary(tmp_path):
     # The tiny config: one dataset, two features, three models; 1 + 3 splits.
     assert jobs["split"] == 4 and jobs["fold_summary"] == 1
     assert jobs["train"] == 4 * 2 * 3 and jobs["baselines"] == 4 * 2
+
+
+def test_sample_sheet_folds_state_the_kfold_folds_by_recording():
+    from cantaor.split import split_dataset
+
+    index = _index({"A": ["a1", "a2", "a3"], "B": ["b1", "b2"]})
+    starts = [float(k) for k in range(len(index))]
+    index = index.assign(
+        content_hash=index["item_id"], start_s=starts, end_s=[s + 0.5 for s in starts]
+    )
+    recording_folds = {"a1": 1, "a2": 2, "a3": 2, "b1": 1, "b2": 2}
+    for fold in (1, 2):
+        subsets, report, _ = split_dataset(index, f"fold{fold}of2", recording_folds=recording_folds)
+        assert report["split_units"]["fold_source"] == "stated"
+        tested = subsets.merge(index)
+        tested = tested.loc[tested["subset"] == "test", "recording"]
+        assert set(tested) == {r for r, f in recording_folds.items() if f == fold}
+    # no stated fold: the folds are dealt
+    _, report, _ = split_dataset(index, "fold1of2")
+    assert report["split_units"]["fold_source"] == "dealt"
+
+
+@pytest.mark.workflow
+def test_a_sample_sheet_fold_column_must_be_complete(tmp_path):
+    from test_workflow import snakemake, write_config
+
+    (tmp_path / "a.wav").write_bytes(b"")
+    (tmp_path / "recordings.tsv").write_text(
+        "recording_id\tsinger\tpath\tfold\nr1\tEM\ta.wav\t1\nr2\tEM\ta.wav\t\n"
+        "r3\tAM\ta.wav\t1\nr4\tAM\ta.wav\t2\n"
+    )
+    write_config(
+        tmp_path,
+        corpus={"source": "samplesheet", "samplesheet": "recordings.tsv"},
+        split={"strategies": ["kfold"], "folds": 2},
+    )
+    result = snakemake(tmp_path, "--dry-run", check=False)
+    assert result.returncode != 0
+    assert "recordings.tsv: the fold column is empty for r2" in result.stdout + result.stderr

@@ -8,6 +8,7 @@ import torch
 from cantaor.models import build_model
 from cantaor.train import (
     HISTORY_COLUMNS,
+    TIMING_COLUMNS,
     TrainConfig,
     load_model,
     normalization_statistics,
@@ -61,7 +62,7 @@ def _train(store, *, labels=None, config=None, **kwargs):
 
 
 def _assert_same_run(a, b):
-    columns = [c for c in HISTORY_COLUMNS if c != "seconds"]
+    columns = [c for c in HISTORY_COLUMNS if c not in TIMING_COLUMNS]
     pd.testing.assert_frame_equal(a.history[columns], b.history[columns], check_exact=True)
     assert a.best_epoch == b.best_epoch and a.stopped_early == b.stopped_early
     state_a, state_b = a.model.state_dict(), b.model.state_dict()
@@ -145,6 +146,12 @@ def test_resumed_run_equals_uninterrupted_run(store, tmp_path):
     assert lines[0].startswith("resumed") and len(lines) == 3
     _assert_same_run(resumed, uninterrupted)
     assert [p.name for p in checkpoint.parent.iterdir()] == ["checkpoint.pt"]
+    # the training time of both attempts is kept, epoch by epoch
+    history = resumed.history
+    assert history["attempt"].tolist() == [1, 1, 2, 2]
+    assert history["seconds"].iloc[:2].tolist() == interrupted.history["seconds"].tolist()
+    np.testing.assert_allclose(history["cumulative_seconds"], history["seconds"].cumsum())
+    assert uninterrupted.history["attempt"].tolist() == [1, 1, 1, 1]
 
     with pytest.raises(ValueError, match="seed"):
         _train(

@@ -118,7 +118,7 @@ def test_every_output_exists_with_its_schema(finished_run):
         random_leakage["leaky_protocol"] and random_leakage["split"]["test_recording_in_train"] > 0
     )
     assert (
-        "Random split (the paper's protocol)"
+        "**Random split of the deduplicated items"
         in (results / "split/motifs.random.leakage.md").read_text()
     )
     grid = pd.read_csv(results / "report/results.csv")

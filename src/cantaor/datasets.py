@@ -347,3 +347,51 @@ def build_items(
             min_duration_s=min_duration_s,
         )
     raise ValueError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
+
+
+DROP_COLUMNS = ("singer", "n_items", "n_dropped", "dropped_share", "over_limit")
+
+
+def duration_drops(
+    singers: pd.Series,
+    dropped: pd.Series,
+    *,
+    min_duration_s: float,
+    max_dropped_share: float,
+) -> tuple[pd.DataFrame, list[str]]:
+    """What ``features.min_duration_s`` takes from each singer, and warnings.
+
+    Parameters
+    ----------
+    singers : pd.Series
+        The singer of every candidate item (motif occurrence or clip).
+    dropped : pd.Series of bool
+        Whether it was dropped as shorter than ``min_duration_s`` (aligned).
+    min_duration_s : float
+        The setting, for the warnings.
+    max_dropped_share : float
+        A singer losing a larger share of its items gets a warning.
+
+    Returns
+    -------
+    table : pd.DataFrame
+        Schema :data:`DROP_COLUMNS`, one row per singer (sorted): items before
+        the cut, items dropped, their share, and whether it exceeds
+        ``max_dropped_share``.
+    warnings : list of str
+        One line per singer over the limit, naming the settings involved.
+    """
+    frame = pd.DataFrame(
+        {"singer": singers.astype(str).to_numpy(), "short": dropped.to_numpy(dtype=bool)}
+    )
+    table = frame.groupby("singer", sort=True)["short"].agg(n_items="size", n_dropped="sum")
+    table = table.astype("int64").reset_index()
+    table["dropped_share"] = table["n_dropped"] / table["n_items"]
+    table["over_limit"] = table["dropped_share"] > max_dropped_share
+    warnings = [
+        f"{row.singer} loses {row.n_dropped} of {row.n_items} items ({row.dropped_share:.0%}) "
+        f"shorter than features.min_duration_s = {min_duration_s} s, more than "
+        f"features.max_dropped_share = {max_dropped_share:.0%}"
+        for row in table[table["over_limit"]].itertuples()
+    ]
+    return table[list(DROP_COLUMNS)], warnings

@@ -40,7 +40,11 @@ def evaluate_predictions(
     -------
     dict
         ``n_items``; ``accuracy``; ``balanced_accuracy`` (mean recall over
-        the singers present in ``y_true``); ``macro_auc_ovr`` (mean over the
+        the singers present in ``y_true``); the chance levels
+        ``chance_accuracy`` (the share of the most frequent true singer: the
+        accuracy of always naming it) and ``chance_balanced_accuracy`` (one
+        over the singers present: the balanced accuracy of any guess that
+        ignores the input); ``macro_auc_ovr`` (mean over the
         singers present in ``y_true`` of the ROC AUC of that singer's
         probability column against all other items; None when fewer than two
         singers are present) and, when it is None or some singers are absent,
@@ -50,7 +54,10 @@ def evaluate_predictions(
         columns predicted. With ``recordings``: ``n_recordings``,
         ``recording_accuracy`` (per recording, the argmax of the mean item
         probabilities against the recording's singer: the most frequent true
-        singer of its items) and ``n_recordings_mixed`` (recordings whose
+        singer of its items), ``recording_balanced_accuracy`` (mean over the
+        recordings' singers of the share of their recordings named right),
+        ``recording_chance_accuracy`` (share of the most frequent singer
+        among the recordings) and ``n_recordings_mixed`` (recordings whose
         items carry more than one true singer).
     """
     classes = [str(name) for name in classes]
@@ -69,6 +76,8 @@ def evaluate_predictions(
     )
     # Recall is defined exactly for the singers present.
     metrics["balanced_accuracy"] = float(np.mean(recall[support > 0]))
+    metrics["chance_accuracy"] = float(support.max() / support.sum())
+    metrics["chance_balanced_accuracy"] = 1.0 / len(present)
     metrics.update(_macro_auc(y_true, proba, classes, present))
     metrics["per_singer"] = {
         name: {
@@ -108,12 +117,16 @@ def metrics_to_markdown(metrics: dict, *, title: str) -> str:
         ("Items", metrics["n_items"]),
         ("Accuracy", metrics["accuracy"]),
         ("Balanced accuracy", metrics["balanced_accuracy"]),
+        ("Chance accuracy (always the most frequent singer)", metrics["chance_accuracy"]),
+        ("Chance balanced accuracy (1 / singers)", metrics["chance_balanced_accuracy"]),
         ("Macro AUC (one vs rest)", metrics["macro_auc_ovr"]),
     ]
     if "recording_accuracy" in metrics:
         summary += [
             ("Recordings", metrics["n_recordings"]),
             ("Recording accuracy", metrics["recording_accuracy"]),
+            ("Recording balanced accuracy", metrics["recording_balanced_accuracy"]),
+            ("Recording chance accuracy", metrics["recording_chance_accuracy"]),
         ]
     lines = [f"# {title}", "", "## Summary", ""]
     lines += _table(["Metric", "Value"], [[name, _format(value)] for name, value in summary])
@@ -183,19 +196,25 @@ def _recording_metrics(y_true, proba, classes, recordings) -> dict:
     recordings = np.asarray([str(name) for name in recordings], dtype=object)
     if len(recordings) != len(y_true):
         raise ValueError(f"{len(recordings)} recordings for {len(y_true)} items")
-    correct = 0
     mixed = 0
     names = sorted(set(recordings))
-    for name in names:
+    truth = np.zeros(len(names), dtype=np.int64)
+    guess = np.zeros(len(names), dtype=np.int64)
+    for k, name in enumerate(names):
         items = recordings == name
         counts = [int(np.sum(y_true[items] == singer)) for singer in classes]
         mixed += sum(count > 0 for count in counts) > 1
         # np.argmax breaks ties by class order, which keeps this reproducible.
-        singer = int(np.argmax(counts))
-        correct += int(np.argmax(proba[items].mean(axis=0)) == singer)
+        truth[k] = int(np.argmax(counts))
+        guess[k] = int(np.argmax(proba[items].mean(axis=0)))
+    per_singer = np.bincount(truth, minlength=len(classes))
+    right = np.bincount(truth[guess == truth], minlength=len(classes))
+    present = per_singer > 0
     return {
         "n_recordings": len(names),
-        "recording_accuracy": correct / len(names),
+        "recording_accuracy": float(np.mean(guess == truth)),
+        "recording_balanced_accuracy": float(np.mean(right[present] / per_singer[present])),
+        "recording_chance_accuracy": float(per_singer.max() / len(names)),
         "n_recordings_mixed": int(mixed),
     }
 

@@ -28,7 +28,18 @@ from torch import nn
 from cantaor.models import build_model
 from cantaor.progress import Progress, format_seconds, terminal
 
-HISTORY_COLUMNS = ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "seconds"]
+HISTORY_COLUMNS = [
+    "epoch",
+    "train_loss",
+    "train_accuracy",
+    "val_loss",
+    "val_accuracy",
+    "seconds",
+    "attempt",
+    "cumulative_seconds",
+]
+# Columns that depend on time and on interruptions, not on the computation.
+TIMING_COLUMNS = ("seconds", "attempt", "cumulative_seconds")
 _CHECKPOINT_FORMAT = "cantaor-train-checkpoint-1"
 _MODEL_FORMAT = "cantaor-model-1"
 # Progress of a run, kept in its checkpoint next to weights and RNG states.
@@ -40,6 +51,7 @@ _STATE_KEYS = (
     "best_val_loss",
     "epochs_without_improvement",
     "stopped_early",
+    "attempt",
 )
 
 
@@ -97,7 +109,12 @@ class TrainResult:
         The model with the weights of the best validation epoch, in eval mode.
     history : pandas.DataFrame
         One row per epoch with the columns of ``HISTORY_COLUMNS``; losses are
-        mean cross-entropy per item, accuracies fractions, seconds wall time.
+        mean cross-entropy per item, accuracies fractions, seconds wall time
+        of the epoch; ``attempt`` counts the processes that trained this run
+        (1, then one more at each resume from the checkpoint) and
+        ``cumulative_seconds`` sums the epochs' seconds over every attempt (a
+        Snakemake benchmark file of a resumed job holds the last attempt
+        only; time spent in an epoch that was interrupted is not counted).
     best_epoch : int
         1-based epoch with the lowest validation loss.
     stopped_early : bool
@@ -211,7 +228,12 @@ def train_model(
 
         if checkpoint_path is not None and Path(checkpoint_path).exists():
             state = _resume(checkpoint_path, fingerprint, config, model, optimizer, scaler, device)
-            log(f"resumed from {checkpoint_path} after epoch {state['epoch']}")
+            state["attempt"] += 1
+            log(
+                f"resumed from {checkpoint_path} after epoch {state['epoch']} "
+                f"(attempt {state['attempt']}, "
+                f"{format_seconds(sum(state['history']['seconds']))} of training so far)"
+            )
         else:
             mean, std = normalization_statistics(
                 features, lengths, train_idx, batch_size=config.batch_size
@@ -225,6 +247,7 @@ def train_model(
                 "best_val_loss": math.inf,
                 "epochs_without_improvement": 0,
                 "stopped_early": False,
+                "attempt": 1,
             }
 
         batches = functools.partial(_batches, features, lengths, labels, device=device)
@@ -264,7 +287,17 @@ def train_model(
                 use_amp=use_amp,
             )
             seconds = time.perf_counter() - start
-            row = [epoch, train_loss, train_accuracy, val_loss, val_accuracy, seconds]
+            cumulative = float(sum(state["history"]["seconds"])) + seconds
+            row = [
+                epoch,
+                train_loss,
+                train_accuracy,
+                val_loss,
+                val_accuracy,
+                seconds,
+                state["attempt"],
+                cumulative,
+            ]
             for column, value in zip(HISTORY_COLUMNS, row, strict=True):
                 state["history"][column].append(value)
 
@@ -685,7 +718,13 @@ def _resume(path, fingerprint, config, model, optimizer, scaler, device) -> dict
     torch.set_rng_state(checkpoint["torch_rng_state"])
     if device.type == "cuda" and checkpoint["cuda_rng_state"] is not None:
         torch.cuda.set_rng_state(checkpoint["cuda_rng_state"], device)
-    return {key: checkpoint[key] for key in _STATE_KEYS}
+    state = {key: checkpoint[key] for key in _STATE_KEYS if key in checkpoint}
+    # Checkpoints written before attempts were counted: one attempt so far.
+    state.setdefault("attempt", 1)
+    history = state["history"]
+    history.setdefault("attempt", [1] * len(history["epoch"]))
+    history.setdefault("cumulative_seconds", np.cumsum(history["seconds"], dtype=float).tolist())
+    return state
 
 
 def _atomic_save(obj, path) -> None:

@@ -135,12 +135,19 @@ def run_training(
                 "device": str(result.device),
                 "versions": package_versions(),
                 "settings": json.dumps(settings, sort_keys=True),
+                "training_seconds": float(result.history["seconds"].sum()),
+                "attempts": int(result.history["attempt"].max()),
             },
         )
     with atomic_path(history_path) as tmp:
         result.history.to_csv(tmp, sep="\t", index=False)
     checkpoint.unlink(missing_ok=True)
     log(f"best epoch {result.best_epoch}, stopped early: {result.stopped_early}")
+    log(
+        f"training time {result.history['seconds'].sum():.1f} s over "
+        f"{int(result.history['attempt'].max())} attempt(s) (history.tsv: cumulative_seconds; "
+        "a benchmark file of a resumed job holds the last attempt only)"
+    )
 
 
 def run_prediction(
@@ -262,6 +269,16 @@ def run_baseline_evaluation(
     return results
 
 
+def _chance_levels(metrics: dict) -> tuple[float | None, float | None]:
+    """Chance accuracy and balanced accuracy, from the metrics or their per-singer support."""
+    if "chance_accuracy" in metrics:
+        return metrics["chance_accuracy"], metrics["chance_balanced_accuracy"]
+    supports = [s["support"] for s in metrics.get("per_singer", {}).values() if s["support"]]
+    if not supports:
+        return None, None
+    return max(supports) / sum(supports), 1.0 / len(supports)
+
+
 def results_frame(
     runs: Sequence[dict],
     metrics_paths: Sequence[str | os.PathLike],
@@ -269,9 +286,12 @@ def results_frame(
 ) -> pd.DataFrame:
     """One row per evaluated model and baseline, with the paper's Table 2 beside ours.
 
-    Columns: dataset, feature, model, split, test_items, accuracy, macro_auc_ovr,
-    recording_accuracy (fractions), paper_accuracy, paper_auc (percent, the
-    paper's random-split figures where it reports the cell).
+    Columns: dataset, feature, model, split, test_items, test_recordings,
+    accuracy, balanced_accuracy, chance_accuracy (always naming the most
+    frequent test singer), chance_balanced_accuracy (1 / singers tested),
+    macro_auc_ovr, recording_accuracy, recording_balanced_accuracy
+    (fractions), paper_accuracy, paper_auc (percent, the paper's
+    random-split figures where it reports the cell).
     """
     from cantaor.paper import paper_result
 
@@ -279,6 +299,7 @@ def results_frame(
 
     def add(run, model, metrics):
         paper = paper_result(model, run["dataset"], run["feature"])
+        chance, chance_balanced = _chance_levels(metrics)
         rows.append(
             {
                 "dataset": run["dataset"],
@@ -286,9 +307,14 @@ def results_frame(
                 "model": model,
                 "split": run["split"],
                 "test_items": metrics["n_items"],
+                "test_recordings": metrics.get("n_recordings"),
                 "accuracy": metrics["accuracy"],
+                "balanced_accuracy": metrics.get("balanced_accuracy"),
+                "chance_accuracy": chance,
+                "chance_balanced_accuracy": chance_balanced,
                 "macro_auc_ovr": metrics.get("macro_auc_ovr"),
                 "recording_accuracy": metrics.get("recording_accuracy"),
+                "recording_balanced_accuracy": metrics.get("recording_balanced_accuracy"),
                 "paper_accuracy": None if paper is None else paper[0],
                 "paper_auc": None if paper is None else paper[1],
             }
@@ -304,24 +330,83 @@ def results_frame(
     return pd.DataFrame(rows)
 
 
-def results_table(frame: pd.DataFrame) -> str:
-    """Markdown of :func:`results_frame`: models first, then the baselines."""
+def _number(value, scale=1.0, digits=4) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{value * scale:.{digits}f}"
 
-    def number(value, scale=1.0, digits=4) -> str:
-        return "n/a" if value is None or pd.isna(value) else f"{value * scale:.{digits}f}"
 
+def splits_markdown(splits: Sequence[dict]) -> list[str]:
+    """Lines on every split's leaks and untestable singers, from its leakage report.
+
+    Parameters
+    ----------
+    splits : sequence of dict
+        ``dataset``, ``split`` and ``report`` (the split's leakage JSON,
+        :func:`cantaor.split.split_dataset`).
+    """
+    if not splits:
+        return []
+    lines = []
+    for entry in splits:
+        lost = entry["report"]["split_units"]["singers_without_items"]
+        if lost:
+            lines += [
+                f"**{entry['dataset']}, {entry['split']} split: no item of "
+                f"{', '.join(lost)} is left after deduplication (their clips also carry "
+                "other singers' labels), so its models do not know "
+                f"{'this singer' if len(lost) == 1 else 'these singers'}.**",
+                "",
+            ]
+    lines += [
+        "| dataset | split | copies kept | test items with an identical clip in train "
+        "| sharing audio with train | whose recording (or a linked one) is in train "
+        "| untestable singers |",
+        "|---|---|---|---:|---:|---:|---|",
+    ]
+    reasons: dict[tuple[str, str], str] = {}
+    for entry in splits:
+        report = entry["report"]
+        split = report["split"]
+        lines.append(
+            f"| {entry['dataset']} | {entry['split']} "
+            f"| {'no' if report['deduplicated'] else 'yes'} "
+            f"| {split['test_identical_in_train']:.1%} | {split['test_overlap_in_train']:.1%} "
+            f"| {split['test_linked_recording_in_train']:.1%} "
+            f"| {', '.join(report['untestable_singers']) or 'none'} |"
+        )
+        for singer, reason in report["untestable_reasons"].items():
+            reasons.setdefault((entry["dataset"], singer), reason)
+    if reasons:
+        lines += ["", "Why each singer cannot be tested on unseen audio:", ""]
+        lines += [
+            f"- {dataset}, **{singer}**: {reason}."
+            for (dataset, singer), reason in sorted(reasons.items())
+        ]
+    return lines
+
+
+def results_table(frame: pd.DataFrame, splits: Sequence[dict] = ()) -> str:
+    """Markdown of :func:`results_frame`: models first, then the baselines.
+
+    ``splits`` (as :func:`splits_markdown` takes them) adds what every split
+    leaks and which singers it cannot test.
+    """
+    number = _number
     header = [
-        "| dataset | feature | model | split | test items | accuracy | macro AUC (OvR) "
-        "| recording accuracy | paper accuracy % | paper AUC % |",
-        "|---|---|---|---|---:|---:|---:|---:|---:|---:|",
+        "| dataset | feature | model | split | test items | recordings | accuracy "
+        "| balanced accuracy | chance (accuracy / balanced) | macro AUC (OvR) "
+        "| recording accuracy | recording balanced accuracy | paper accuracy % | paper AUC % |",
+        "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
 
     def rows(part) -> list[str]:
         return [
             f"| {r.dataset} | {r.feature} | {r.model} | {r.split} | {r.test_items} "
-            f"| {number(r.accuracy)} | {number(r.macro_auc_ovr)} "
-            f"| {number(r.recording_accuracy)} | {number(r.paper_accuracy, digits=2)} "
-            f"| {number(r.paper_auc, digits=2)} |"
+            f"| {number(r.test_recordings, digits=0)} "
+            f"| {number(r.accuracy)} | {number(r.balanced_accuracy)} "
+            f"| {number(r.chance_accuracy)} / {number(r.chance_balanced_accuracy)} "
+            f"| {number(r.macro_auc_ovr)} "
+            f"| {number(r.recording_accuracy)} | {number(r.recording_balanced_accuracy)} "
+            f"| {number(r.paper_accuracy, digits=2)} | {number(r.paper_auc, digits=2)} |"
             for r in part.itertuples()
         ]
 
@@ -331,10 +416,16 @@ def results_table(frame: pd.DataFrame) -> str:
         "",
         "Test-set scores of every trained model. Read them against the split: `group` holds "
         "whole split groups (recordings or albums, joined by identical or overlapping clips) "
-        "out; `random` is the paper's protocol, which mixes items of one recording across "
-        "train and test and measures recording identity as much as singer identity. The "
-        "paper's figures (Table 2) come from its random split of its corpus; they are "
+        "out; `random` splits the deduplicated items at random and `random_paper` is the "
+        "paper's protocol as it was (every copy kept): both mix items of one recording "
+        "across train and test and measure recording identity as much as singer identity. "
+        "The paper's figures (Table 2) come from its random split of its corpus; they are "
         "printed for reference, not as a target for this corpus.",
+        "",
+        "Chance: the accuracy of always naming the test set's most frequent singer, and "
+        "the balanced accuracy of any guess that ignores the audio (1 / singers tested). "
+        "When the two differ the classes are unbalanced: read the balanced accuracy. "
+        "Recording figures score the mean item probabilities of each test recording.",
         "",
         *header,
         *rows(frame[~is_baseline]),
@@ -349,5 +440,7 @@ def results_table(frame: pd.DataFrame) -> str:
             *header,
             *rows(frame[is_baseline]),
         ]
+    if splits:
+        lines += ["", "## Splits", "", *splits_markdown(splits)]
     lines += ["", f"Made with {versions_line()}."]
     return "\n".join(lines) + "\n"

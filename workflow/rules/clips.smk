@@ -6,6 +6,8 @@
 
 rule clip_items:
     input:
+        # One manifest (paths, sizes, time stamps) instead of every clip: the job's
+        # header stays one short line, and any changed clip still reruns it.
         clips=get_clip_files(),
     output:
         item_table="results/features/clips/items.parquet",
@@ -27,6 +29,9 @@ rule clip_items:
         on_bad=config["corpus"]["on_bad_recording"],
         min_shared_s=config["corpus"]["clips_min_shared_s"],
         min_duration_s=config["features"]["min_duration_s"],
+        max_dropped_share=config["features"]["max_dropped_share"],
+        singers=config["corpus"]["singers"],
+        deduplicate=config["split"]["deduplicate"],
     script:
         "../scripts/clip_items.py"
 

@@ -17,13 +17,24 @@ os.environ.update(
 
 import pandas as pd
 
-from cantaor.clips import ClipError, read_clip_table, scan_clip_folder
+from cantaor.clips import (
+    ClipError,
+    read_clip_table,
+    scan_clip_folder,
+    select_singers,
+    write_clip_manifest,
+)
 from cantaor.demo import SINGER_PREFIX, demo_sample_sheet
 from cantaor.f0eval import evaluation_recordings
+from cantaor.jobcontrol import stop_jobs_on_interrupt
 from cantaor.samplesheet import SampleSheetError, load_schema, read_sample_sheet
 from cantaor.split import split_names
 
 SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
+
+# A SIGINT to Snakemake alone stops the running jobs too (its local executor
+# would otherwise wait for them to end): cantaor.jobcontrol.
+stop_jobs_on_interrupt()
 
 validate(config, schema=str(SCHEMAS / "config.schema.yaml"))
 
@@ -78,7 +89,7 @@ wildcard_constraints:
     dataset="[a-z_]+",
     feature="[a-z_]+",
     model="[a-z_0-9]+",
-    split="group|random|fold[0-9]+of[0-9]+",
+    split="group|random_paper|random|fold[0-9]+of[0-9]+",
 
 
 def get_audio(wildcards):
@@ -134,6 +145,22 @@ def get_audio_paths():
     return {recording: samples.loc[recording, "path"] for recording in RECORDINGS}
 
 
+def get_recording_folds():
+    # A sample-sheet fold column states the test fold of every recording's split group.
+    if "fold" not in samples or not (samples["fold"] != "").any():
+        return {}
+    missing = samples.loc[samples["fold"] == "", "recording_id"]
+    if len(missing):
+        raise WorkflowError(
+            f"{config['corpus']['samplesheet']}: the fold column is empty for "
+            + ", ".join(missing)
+            + "; give every recording a fold, or none"
+        )
+    return {
+        rid: int(fold) for rid, fold in zip(samples["recording_id"], samples["fold"])
+    }
+
+
 def get_groups():
     return {recording: samples.loc[recording, "group"] for recording in RECORDINGS}
 
@@ -148,23 +175,47 @@ def get_train_gpus():
     return 1 if config["train"]["gpu"] else 0
 
 
-def get_clip_files():
+CLIP_MANIFEST = "results/clips/manifest.tsv"
+
+
+def _clip_table():
     # Listed, and their names checked, before any job starts (like the sample sheet).
     corpus = config["corpus"]
-    if corpus["source"] != "clips":
-        return []
     try:
         if corpus["clips_table"]:
             clips, _ = read_clip_table(
                 corpus["clips_table"], on_bad=corpus["on_bad_recording"]
             )
-            return [corpus["clips_table"], *clips["path"]]
-        clips, _ = scan_clip_folder(
-            corpus["clips_dir"], on_bad=corpus["on_bad_recording"]
+        else:
+            clips, _ = scan_clip_folder(
+                corpus["clips_dir"], on_bad=corpus["on_bad_recording"]
+            )
+        clips, _ = select_singers(
+            clips,
+            corpus["singers"],
+            source=corpus["clips_table"] or corpus["clips_dir"],
         )
     except ClipError as err:
         raise WorkflowError(str(err)) from None
-    return list(clips["path"])
+    return clips
+
+
+CLIPS = _clip_table() if config["corpus"]["source"] == "clips" else None
+
+
+def get_clip_files():
+    if CLIPS is None:
+        return []
+    write_clip_manifest(CLIPS, CLIP_MANIFEST)
+    table = config["corpus"]["clips_table"]
+    return [table, CLIP_MANIFEST] if table else [CLIP_MANIFEST]
+
+
+def get_clip_folds():
+    # A clips.tsv fold column states the test fold of every clip's split group.
+    if CLIPS is None or "fold" not in CLIPS:
+        return {}
+    return dict(zip(CLIPS["clip_id"], CLIPS["fold"].astype(int)))
 
 
 def get_datasets():
@@ -198,6 +249,21 @@ def get_run_metrics(wildcards=None):
             **run
         )
         for run in get_runs()
+    ]
+
+
+def get_dataset_splits():
+    return [
+        {"dataset": dataset, "split": split}
+        for dataset in get_datasets()
+        for split in get_splits()
+    ]
+
+
+def get_split_leakage(wildcards=None):
+    return [
+        "results/split/{dataset}.{split}.leakage.json".format(**entry)
+        for entry in get_dataset_splits()
     ]
 
 

@@ -56,6 +56,7 @@ rule results_table:
     input:
         metrics=get_run_metrics(),
         baselines=get_baseline_metrics(),
+        leakage=get_split_leakage(),
     output:
         table=report(
             "results/report/results.md",
@@ -72,6 +73,7 @@ rule results_table:
     params:
         runs=get_runs(),
         baseline_runs=get_baseline_runs(),
+        splits=get_dataset_splits(),
     script:
         "../scripts/results_table.py"
 

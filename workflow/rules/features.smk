@@ -17,6 +17,7 @@ rule dataset_items:
         groups=get_groups(),
         audio_paths=get_audio_paths(),
         min_duration_s=config["features"]["min_duration_s"],
+        max_dropped_share=config["features"]["max_dropped_share"],
         seed=config["dataset_options"]["seed"],
         segment_s=config["dataset_options"]["segment_s"],
         avoid_motifs=config["dataset_options"]["avoid_motifs"],
@@ -80,6 +81,8 @@ rule split:
         groups=config["split"]["groups"],
         untestable=config["split"]["untestable"],
         deduplicate=config["split"]["deduplicate"],
+        folds=get_clip_folds(),
+        recording_folds=get_recording_folds(),
     script:
         "../scripts/split.py"
 

@@ -8,6 +8,7 @@ from cantaor.clips import (
     clip_report_markdown,
     read_clip_table,
     scan_clip_folder,
+    select_singers,
 )
 from cantaor.io import write_json, write_parquet, write_text
 from cantaor.logs import line_logger
@@ -18,7 +19,12 @@ if p.clips_table:
     clips, skipped_files = read_clip_table(p.clips_table, on_bad=p.on_bad)
 else:
     clips, skipped_files = scan_clip_folder(p.clips_dir, on_bad=p.on_bad)
-log(f"{len(clips)} clips listed, {len(skipped_files)} files skipped")
+clips, left_out = select_singers(clips, p.singers, source=p.clips_table or p.clips_dir)
+log(
+    f"{len(clips)} clips of {clips['singer'].nunique()} singers listed, "
+    f"{len(skipped_files)} files skipped"
+    + "".join(f"; {singer}: {n} clips left out by corpus.singers" for singer, n in left_out.items())
+)
 items, skipped_clips = clip_items(
     clips,
     min_shared_s=p.min_shared_s,
@@ -27,10 +33,25 @@ items, skipped_clips = clip_items(
     log=log,
 )
 skipped = pd.concat([skipped_files, skipped_clips], ignore_index=True)
-report = clip_report(items, skipped)
+report = clip_report(
+    items,
+    skipped,
+    deduplicate=p.deduplicate,
+    min_duration_s=p.min_duration_s,
+    max_dropped_share=p.max_dropped_share,
+    singers_left_out=left_out,
+)
 write_parquet(items, snakemake.output.item_table)
 write_json(report, snakemake.output.report)
 write_text(clip_report_markdown(report), snakemake.output.markdown)
+for row in report["short_per_singer"]:
+    if row["n_dropped"]:
+        log(
+            f"{row['singer']}: {row['n_dropped']} of {row['n_items']} clips "
+            f"({row['dropped_share']:.1%}) shorter than {p.min_duration_s} s, dropped"
+        )
+for warning in report["short_warnings"]:
+    log(f"WARNING: {warning}")
 log(
     f"{report['n_items']} clips, {report['n_distinct_contents']} distinct contents, "
     f"{report['n_items_cross_singer']} under two or more singers, "

@@ -3,7 +3,7 @@
 import pandas as pd
 import soundfile
 
-from cantaor.datasets import build_items
+from cantaor.datasets import build_items, duration_drops
 from cantaor.io import write_parquet
 from cantaor.logs import line_logger
 
@@ -35,3 +35,17 @@ write_parquet(items, snakemake.output.item_table)
 log(f"{len(occurrences)} occurrences, {len(items)} {snakemake.wildcards.dataset} items")
 for singer, count in items.groupby("singer").size().items():
     log(f"  {singer}: {count} items")
+drops, warnings = duration_drops(
+    occurrences["singer"],
+    occurrences["duration_s"] < p.min_duration_s,
+    min_duration_s=p.min_duration_s,
+    max_dropped_share=p.max_dropped_share,
+)
+for row in drops.itertuples():
+    log(
+        f"  {row.singer}: {row.n_dropped} of {row.n_items} motif occurrences "
+        f"({row.dropped_share:.1%}) shorter than features.min_duration_s = "
+        f"{p.min_duration_s} s, dropped"
+    )
+for warning in warnings:
+    log(f"WARNING: {warning}")

@@ -1,5 +1,7 @@
 """Snakemake glue: one table (markdown and csv) of every evaluated model and baseline."""
 
+import json
+
 from cantaor.io import atomic_path, write_text
 from cantaor.training_job import results_frame, results_table
 
@@ -9,6 +11,10 @@ frame = results_frame(
     snakemake.input.metrics,
     list(zip(p.baseline_runs, snakemake.input.baselines, strict=True)),
 )
-write_text(results_table(frame), snakemake.output.table)
+splits = []
+for entry, path in zip(p.splits, snakemake.input.leakage, strict=True):
+    with open(path, encoding="utf-8") as handle:
+        splits.append({**entry, "report": json.load(handle)})
+write_text(results_table(frame, splits), snakemake.output.table)
 with atomic_path(snakemake.output.csv) as tmp:
     frame.to_csv(tmp, index=False)

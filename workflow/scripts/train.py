@@ -1,9 +1,11 @@
 """Snakemake glue: train one model on one feature store."""
 
+from cantaor.interrupt import exit_on_signals
 from cantaor.logs import line_logger
 from cantaor.training_job import run_training
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
+exit_on_signals(log)
 p = snakemake.params
 run_training(
     tensor_path=snakemake.input.tensor,
