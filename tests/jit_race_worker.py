@@ -9,6 +9,7 @@ race: A's kernel, B's kernel, B's wrapper, A's wrapper. On a shared cache direct
 leaves B's kernel beside A's wrapper. Role ``read`` only loads and calls.
 """
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -19,12 +20,16 @@ role, signals = sys.argv[1], Path(sys.argv[2])
 import numba  # noqa: E402
 from numba.core import caching  # noqa: E402
 
-WAIT_S = 120.0
+WAIT_S = 1200.0  # generous: compiling under a heavy load is slow
+TIMED_OUT = 3
 
 
 def _wait_for(name):
     deadline = time.monotonic() + WAIT_S
-    while not (signals / name).exists() and time.monotonic() < deadline:
+    while not (signals / name).exists():
+        if time.monotonic() > deadline:
+            print(f"timed out waiting for {name}", file=sys.stderr)
+            os._exit(TIMED_OUT)
         time.sleep(0.05)
 
 

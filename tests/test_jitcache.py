@@ -30,9 +30,9 @@ def _race(tmp_path, env):
     signals = tmp_path / "signals"
     signals.mkdir()
     writers = [_start(role, signals, env) for role in ("A", "B")]
-    outcomes = [(worker.wait(timeout=600), worker.stderr.read()) for worker in writers]
+    outcomes = [(worker.wait(timeout=1800), worker.stderr.read()) for worker in writers]
     reader = _start("read", signals, env)
-    reader.wait(timeout=600)
+    reader.wait(timeout=1800)
     return outcomes, reader
 
 
@@ -77,7 +77,7 @@ def test_a_corrupted_cache_is_never_read(tmp_path):
     shared = _shared_cache_without_localmin(tmp_path)
     _race(tmp_path, {jitcache.UNSAFE_ENV: "1", "NUMBA_CACHE_DIR": str(shared)})  # corrupts it
     reader = _start("read", tmp_path / "signals", {"NUMBA_CACHE_DIR": str(shared)})
-    assert reader.wait(timeout=600) == 0, reader.stderr.read()[-2000:]
+    assert reader.wait(timeout=1800) == 0, reader.stderr.read()[-2000:]
 
 
 def test_many_processes_on_an_empty_cache_build_one_snapshot(tmp_path):
