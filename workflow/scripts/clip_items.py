@@ -14,16 +14,20 @@ from cantaor.logs import line_logger
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 p = snakemake.params
-if p.clips_table:
-    clips, skipped_files = read_clip_table(p.clips_table, on_bad=p.on_bad)
+if p.corpus["clips_table"]:
+    clips, skipped_files = read_clip_table(
+        p.corpus["clips_table"], on_bad=p.corpus["on_bad_recording"]
+    )
 else:
-    clips, skipped_files = scan_clip_folder(p.clips_dir, on_bad=p.on_bad)
+    clips, skipped_files = scan_clip_folder(
+        p.corpus["clips_dir"], on_bad=p.corpus["on_bad_recording"]
+    )
 log(f"{len(clips)} clips listed, {len(skipped_files)} files skipped")
 items, skipped_clips = clip_items(
     clips,
-    min_shared_s=p.min_shared_s,
-    min_duration_s=p.min_duration_s,
-    on_bad=p.on_bad,
+    min_shared_s=p.corpus["clips_min_shared_s"],
+    min_duration_s=p.features["min_duration_s"],
+    on_bad=p.corpus["on_bad_recording"],
     log=log,
 )
 skipped = pd.concat([skipped_files, skipped_clips], ignore_index=True)

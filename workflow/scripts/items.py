@@ -16,18 +16,18 @@ occurrences = pd.concat(
 with_motifs = set(occurrences["recording"])
 durations = {
     recording: soundfile.info(path).duration
-    for recording, path in p.audio_paths.items()
+    for recording, path in p.corpus["audio_paths"].items()
     if recording in with_motifs
 }
 items = build_items(
     snakemake.wildcards.dataset,
     occurrences,
-    p.groups,
+    p.corpus["groups"],
     recording_durations=durations,
-    seed=p.seed,
-    segment_s=p.segment_s,
-    avoid_motifs=p.avoid_motifs,
-    min_duration_s=p.min_duration_s,
+    seed=p.dataset_options["seed"],
+    segment_s=p.dataset_options["segment_s"],
+    avoid_motifs=p.dataset_options["avoid_motifs"],
+    min_duration_s=p.features["min_duration_s"],
 )
 for recording, missing in items.attrs.get("shortfall", {}).items():
     log(f"{recording}: {missing} random spans found no room outside the motifs and were left out")

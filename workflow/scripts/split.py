@@ -10,17 +10,17 @@ from cantaor.split import parse_split_name, split_with_report
 log = line_logger(snakemake.log[0], capture_stderr=True)
 p = snakemake.params
 index = pd.read_parquet(snakemake.input.index)
-kept, duplicates = deduplicate(index) if p.deduplicate else (index, None)
-groups = assign_groups(kept) if p.groups == "components" else None
+kept, duplicates = deduplicate(index) if p.split["deduplicate"] else (index, None)
+groups = assign_groups(kept) if p.split["groups"] == "components" else None
 strategy = parse_split_name(p.strategy)
 subsets, split_report = split_with_report(
     kept,
     **strategy,
-    test_fraction=p.test_fraction,
-    validation_fraction=p.validation_fraction,
-    seed=p.seed,
+    test_fraction=p.split["test_fraction"],
+    validation_fraction=p.split["validation_fraction"],
+    seed=p.split["seed"],
     groups=groups,
-    untestable=p.untestable,
+    untestable=p.split["untestable"],
 )
 # Items dropped as duplicates stay listed, outside every subset.
 subsets = index[["item_id"]].merge(subsets, on="item_id", how="left").fillna({"subset": "excluded"})
@@ -41,6 +41,6 @@ if p.strategy == "random":
     )
 write_text(markdown, snakemake.output.leakage_md)
 counts = subsets.merge(index[["item_id", "singer"]]).groupby(["subset", "singer"]).size()
-log(f"strategy {p.strategy}, groups {p.groups}:\n{counts.to_string()}")
+log(f"strategy {p.strategy}, groups {p.split['groups']}:\n{counts.to_string()}")
 if split_report.get("untestable_singers"):
     log(f"singers with fewer than two groups, not tested: {split_report['untestable_singers']}")
