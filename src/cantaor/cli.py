@@ -186,7 +186,7 @@ def _export_model(args: argparse.Namespace) -> int:
     import yaml
 
     from cantaor.modeldir import ModelDirError, check_not_newer, export_model_dir
-    from cantaor.samplesheet import singer_path_name
+    from cantaor.names import singer_path_name
     from cantaor.train import load_model
 
     results = Path(args.results)

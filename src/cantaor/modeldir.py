@@ -9,7 +9,7 @@ configuration::
     model.pt                 the trained model (cantaor.train.save_model)
     clusters.json            the contour clusters (results/contour/clusters.json)
     dictionaries/{name}.tsv  one motif dictionary per singer the model knows
-                             (name: :func:`cantaor.samplesheet.singer_path_name`)
+                             (name: :func:`cantaor.names.singer_path_name`)
     rejection.json           optional: the calibrated open-set rejection rule
                              (:mod:`cantaor.openset`)
 
@@ -52,8 +52,8 @@ import pandas as pd
 
 from cantaor import __version__
 from cantaor.io import atomic_path, write_json
+from cantaor.names import singer_path_name
 from cantaor.provenance import package_versions
-from cantaor.samplesheet import singer_path_name
 
 FORMAT_NAME = "cantaor-model-dir"
 FORMAT_VERSION = 1

@@ -14,10 +14,8 @@ file name it is replaced by :func:`singer_path_name`.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
-import re
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +23,8 @@ from pathlib import Path
 import jsonschema
 import pandas as pd
 import yaml
+
+from cantaor.names import singer_path_name
 
 REQUIRED_COLUMNS = ("recording_id", "singer", "path")
 OPTIONAL_COLUMNS = ("style", "group")
@@ -34,30 +34,6 @@ OPTIONAL_COLUMNS = ("style", "group")
 #: ``results/demo/truth/{id}.f0.parquet``, ``{id}.motifs.parquet``): an id ending
 #: in one of them could name another recording's file.
 RESERVED_SUFFIXES = (".segments", ".status", ".f0", ".motifs")
-
-_PATH_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
-def singer_path_name(label: str) -> str:
-    """The name a singer's files carry (``results/motifs/{name}.dictionary.tsv``).
-
-    A label of letters, digits, ``_ . -`` (starting with a letter or digit) is
-    its own name; any other is transliterated to ASCII, its other characters
-    replaced by ``_``, and a short hash of the label appended, so that two
-    labels never share a name.
-
-    >>> singer_path_name("S1")
-    'S1'
-    >>> singer_path_name("José Mercé")
-    'Jose_Merce-3de1e6'
-    """
-    label = unicodedata.normalize("NFC", str(label))
-    if _PATH_SAFE.match(label):
-        return label
-    ascii_text = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", ascii_text).strip("_.-") or "singer"
-    digest = hashlib.blake2b(label.encode("utf-8"), digest_size=3).hexdigest()
-    return f"{slug}-{digest}"
 
 
 class SampleSheetError(ValueError):

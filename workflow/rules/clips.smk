@@ -24,7 +24,12 @@ rule clip_items:
     params:
         corpus=settings(
             "corpus",
-            keys=["clips_dir", "clips_table", "on_bad_recording", "clips_min_shared_s"],
+            keys=[
+                "clips_dir",
+                "clips_table",
+                "on_bad_recording",
+                "clips_min_shared_s",
+            ],
         ),
         features=settings("features", keys=["min_duration_s"]),
     script:

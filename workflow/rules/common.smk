@@ -21,12 +21,8 @@ from cantaor.clips import ClipError, read_clip_table, scan_clip_folder
 from cantaor.configcheck import ConfigError, check_config, corpus_problems
 from cantaor.demo import SINGER_PREFIX, demo_sample_sheet
 from cantaor.f0eval import evaluation_recordings
-from cantaor.samplesheet import (
-    SampleSheetError,
-    load_schema,
-    read_sample_sheet,
-    singer_path_name,
-)
+from cantaor.names import singer_path_name
+from cantaor.samplesheet import SampleSheetError, load_schema, read_sample_sheet
 from cantaor.split import split_names
 
 SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
@@ -275,7 +271,7 @@ def _sorted_mapping(value):
 def settings(section, keys=None, omit=()):
     """One stage's settings: config[section] (or its ``keys``) as ONE mapping.
 
-    Every rule passes its settings this way, one named ``params:`` entry per
+    Each stage passes its settings this way, one named ``params`` entry per
     config section. Snakemake's params rerun trigger compares a job's params
     as a sorted list of values without their names (``persistence._params``);
     a mapping is recorded as its repr, keys included, so an edit that moves
@@ -341,13 +337,17 @@ def get_final_output():
         # No recordings, motifs or contours: the clip report, leakage and scores.
         return outputs + ["results/clips/clips.md"]
     # Model directories for identification: from the first split (the honest one by default).
+    exported = [run for run in get_runs() if run["split"] == get_splits()[0]]
     outputs += [
-        "results/{kind}/{dataset}/{split}/{feature}/{model}{name}".format(
-            **run, kind=kind, name=name
+        "results/export/{dataset}/{split}/{feature}/{model}".format(**run)
+        for run in exported
+    ]
+    # and the error rates of their open-set rejection rules
+    outputs += [
+        "results/evaluation/{dataset}/{split}/{feature}/{model}/open_set.md".format(
+            **run
         )
-        for run in get_runs()
-        if run["split"] == get_splits()[0]
-        for kind, name in (("export", ""), ("evaluation", "/open_set.md"))
+        for run in exported
     ]
     # Figure 1 for the first recording of every singer.
     outputs += [

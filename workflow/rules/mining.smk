@@ -47,7 +47,9 @@ rule motif_recovery:
 
 rule motif_table:
     input:
-        dictionaries=expand("results/motifs/{singer}.dictionary.tsv", singer=SINGER_NAMES),
+        dictionaries=expand(
+            "results/motifs/{singer}.dictionary.tsv", singer=SINGER_NAMES
+        ),
         occurrences=expand(
             "results/motifs/{singer}.occurrences.parquet", singer=SINGER_NAMES
         ),

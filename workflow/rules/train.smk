@@ -55,7 +55,9 @@ rule open_set:
     input:
         model="results/models/{dataset}/{split}/{feature}/{model}/model.pt",
         clusters="results/contour/clusters.json",
-        dictionaries=expand("results/motifs/{singer}.dictionary.tsv", singer=SINGER_NAMES),
+        dictionaries=expand(
+            "results/motifs/{singer}.dictionary.tsv", singer=SINGER_NAMES
+        ),
         index="results/features/{dataset}/{feature}.index.parquet",
         split="results/split/{dataset}.{split}.parquet",
         f0=expand("results/f0/{recording}.parquet", recording=RECORDINGS),
@@ -74,7 +76,7 @@ rule open_set:
     benchmark:
         "results/benchmarks/open_set/{dataset}.{split}.{feature}.{model}.tsv"
     conda:
-        "../../envs/learn.yaml"
+        "../../envs/audio.yaml"
     threads: 1
     params:
         singers=SINGERS,
@@ -90,7 +92,9 @@ rule export_model:
     input:
         model="results/models/{dataset}/{split}/{feature}/{model}/model.pt",
         clusters="results/contour/clusters.json",
-        dictionaries=expand("results/motifs/{singer}.dictionary.tsv", singer=SINGER_NAMES),
+        dictionaries=expand(
+            "results/motifs/{singer}.dictionary.tsv", singer=SINGER_NAMES
+        ),
         rejection="results/models/{dataset}/{split}/{feature}/{model}/rejection.json",
     output:
         model_dir=directory("results/export/{dataset}/{split}/{feature}/{model}"),
