@@ -8,6 +8,7 @@ directory from that results folder.
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -194,8 +195,10 @@ def built(tmp_path_factory):
         model_options=MODEL_OPTIONS,
         config=TrainConfig(epochs=1, batch_size=16, threads=1, device="cpu"),
     )
+    # The workflow's layout: results/models/<dataset>/<split>/<feature>/<model>/.
+    model_path = results / "models" / "motifs" / "group" / "logmel" / "residual_blstm" / "model.pt"
     save_model(
-        results / "models" / "motifs" / "logmel" / "residual_blstm" / "model.pt",
+        model_path,
         model=trained.model,
         model_name="residual_blstm",
         model_options=trained.model_options,
@@ -207,7 +210,7 @@ def built(tmp_path_factory):
     config_path.write_text(yaml.safe_dump(CONFIG), encoding="utf-8")
     model_dir = export_model_dir(
         root / "model",
-        model_path=results / "models" / "motifs" / "logmel" / "residual_blstm" / "model.pt",
+        model_path=model_path,
         clusters_path=results / "contour" / "clusters.json",
         dictionary_paths={s: results / "motifs" / f"{s}.dictionary.tsv" for s in SINGERS},
         config=CONFIG,
@@ -350,7 +353,7 @@ def test_silent_recording_has_no_verdict(built, capsys, tmp_path):
     assert "no voiced audio" in result["reason"]
     assert result["n_motif_occurrences"] == 0 and result["motifs"] == []
     assert main(["identify", str(silent), "--model-dir", str(built["model_dir"])]) == 0
-    assert "no verdict (no voiced audio" in capsys.readouterr().out
+    assert "none of the known singers (no voiced audio" in capsys.readouterr().out
 
 
 def test_missing_audio_is_exit_2_naming_it(built, capsys, tmp_path):
@@ -413,6 +416,15 @@ def test_export_model_cli(built, tmp_path, capsys):
     assert (busy / "notes.txt").read_text() == "keep me"
     assert main([*args, "--model", "crnn", "-o", str(tmp_path / "x")]) == 2
     assert "crnn" in capsys.readouterr().err and not (tmp_path / "x").exists()
+    # A dictionary remade after the model was trained is not the model's.
+    dictionary = built["results"] / "motifs" / "S2.dictionary.tsv"
+    stat = dictionary.stat()
+    os.utime(dictionary, (stat.st_atime, stat.st_mtime + 3600))
+    try:
+        assert main([*args, "-o", str(tmp_path / "y")]) == 2
+        assert "S2.dictionary.tsv: remade after" in capsys.readouterr().err
+    finally:
+        os.utime(dictionary, (stat.st_atime, stat.st_mtime))
 
 
 def test_export_refuses_incomplete_config(built, tmp_path):
@@ -467,3 +479,63 @@ def test_occurrence_search_matches_find_occurrences(min_gap, max_gap):
     row = found.iloc[0]
     assert row["start_s"] == row["phrase"] * 10 + row["first_position"] * 0.5
     assert row["end_s"] == row["phrase"] * 10 + row["last_position"] * 0.5 + 1.0
+
+
+@pytest.mark.parametrize("level_dbfs", [-10, -80])
+def test_noise_is_none_of_the_known_singers(built, capsys, tmp_path, level_dbfs):
+    """White noise is 'voiced' to melodia, but its pitch jumps: rejected, not named."""
+    rng = np.random.default_rng(-level_dbfs)
+    noise = rng.standard_normal(5 * 44100)
+    noise *= 10 ** (level_dbfs / 20) / np.sqrt(np.mean(noise**2))
+    path = tmp_path / "noise.wav"
+    sf.write(path, noise.astype(np.float32), 44100, subtype="FLOAT")
+    code, document, err = _identify_json(capsys, path, "--model-dir", built["model_dir"])
+    assert code == 0, err
+    result = document["recordings"][0]
+    assert result["verdict"] is None and result["rejection"] == "no_sung_pitch"
+    assert result["voiced_s"] > 2.0  # reported voiced ...
+    assert result["pitch_continuity"] < 0.6  # ... but not continuous like a voice
+    assert "noise, not singing" in result["reason"]
+    # a rule-less identification would have named a singer
+    loose = identify_recording(path, built["model_dir"], rejection=None)
+    assert loose["verdict"] in SINGERS
+
+
+def test_a_calibrated_rule_in_the_model_directory_is_applied(built, tmp_path):
+    path = built["audio"][built["busiest"]]
+    baseline = identify_recording(path, built["model_dir"])
+    _check_identified(baseline)
+    strict = tmp_path / "rejection.json"
+    rule = {"min_pitch_continuity": 0.1, "min_items": 1, "min_confidence": 0.999}
+    write_json(rule | {"calibrated": True}, strict)
+    model_dir = export_model_dir(
+        tmp_path / "strict",
+        model_path=built["model_dir"] / "model.pt",
+        clusters_path=built["model_dir"] / "clusters.json",
+        dictionary_paths={s: built["results"] / "motifs" / f"{s}.dictionary.tsv" for s in SINGERS},
+        config=CONFIG,
+        dataset="motifs",
+        feature="logmel",
+        model_name="residual_blstm",
+        rejection_path=strict,
+    )
+    assert load_model_dir(model_dir).rejection["min_confidence"] == 0.999
+    result = identify_recording(path, model_dir)
+    assert result["verdict"] is None and result["rejection"] == "low_confidence"
+    assert result["closest"] == baseline["verdict"] and result["probabilities"]
+    assert "low confidence" in result["reason"] and "never heard" in result["reason"]
+    write_json({"min_items": 1}, strict)
+    with pytest.raises(ModelDirError, match="rejection rule lacks numeric"):
+        export_model_dir(
+            tmp_path / "bad",
+            model_path=built["model_dir"] / "model.pt",
+            clusters_path=built["model_dir"] / "clusters.json",
+            dictionary_paths={
+                s: built["results"] / "motifs" / f"{s}.dictionary.tsv" for s in SINGERS
+            },
+            config=CONFIG,
+            dataset="motifs",
+            feature="logmel",
+            model_name="residual_blstm",
+            rejection_path=strict,
+        )

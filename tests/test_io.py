@@ -136,3 +136,24 @@ def test_clipped_share_flags_clipping_not_loudness(tmp_path):
     sf.write(tmp_path / "loud.wav", loud, 44100, subtype="PCM_16")
     load_audio(tmp_path / "loud.wav", info=info)
     assert info["clipped_share"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            b"<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head></html>\n",
+            "not audio: the file holds an HTML page",
+        ),
+        (b"\x00\x01garbage" * 200, "not decodable audio"),
+    ],
+)
+def test_an_existing_undecodable_file_is_not_called_missing(tmp_path, content, message):
+    """libsndfile says 'File does not exist' for a web page saved as .mp3; it exists."""
+    path = tmp_path / "cante.mp3"
+    path.write_bytes(content)
+    with pytest.raises(AudioError) as error:
+        load_audio(path)
+    text = str(error.value)
+    assert text.startswith(f"{path}: cannot read audio") and message in text
+    assert "does not exist" not in text

@@ -182,6 +182,7 @@ def test_editing_a_training_setting_reruns_only_training_and_evaluation(finished
         "predict": 12,
         "evaluate": 12,
         "export_model": 6,
+        "open_set": 6,  # the rejection rule is calibrated per exported model
         "results_table": 1,
         "embeddings": 12,
         # one figure per grid cell (split x feature), drawing all its models
@@ -201,6 +202,7 @@ def test_editing_one_models_size_retrains_only_that_model(finished_run):
         "predict": 4,
         "evaluate": 4,
         "export_model": 2,
+        "open_set": 2,
         "results_table": 1,
         "embeddings": 4,
         # every cell has a crnn, so every cell's figures are redrawn
@@ -422,3 +424,311 @@ def test_exported_model_identifies_a_recording(finished_run):
     assert answer["verdict"] in {"S1", "S2", "S3"}
     assert sum(answer["probabilities"].values()) == pytest.approx(1.0)
     assert answer["n_motif_occurrences"] > 0
+
+
+# --- issue 17: every edit reruns, inputs checked before work starts -------------------
+
+
+def test_edits_that_move_values_between_keys_rerun_their_rules(finished_run):
+    """Snakemake compares params as a sorted list of values without names: each
+    stage passes its settings as one named mapping, so a swap is still an edit."""
+    workdir, config = finished_run
+    assert (config["mining"]["min_support"], config["mining"]["min_length"]) == (2, 3)
+    # min_support 2 -> 3 and min_length 3 -> 2 in one edit: the same values, other keys.
+    write_config(workdir, mining={"min_support": 3, "min_length": 2})
+    jobs = planned_jobs(workdir)
+    assert jobs["motifs"] == 3 and jobs["dataset_items"] == 1 and jobs["train"] == 12
+    assert not {"f0", "contour", "contour_clusters"} & set(jobs)
+    # chunk_s and chunk_overlap_s of f0 exchanged (both valid): every f0 reruns.
+    f0 = config["f0"]
+    write_config(workdir, f0={"chunk_s": f0["chunk_overlap_s"], "chunk_overlap_s": f0["chunk_s"]})
+    jobs = planned_jobs(workdir)
+    assert jobs["f0"] == 6 and "demo_recording" not in jobs
+    # min_gap_s and min_phrase_s of the contour stage exchanged: contours and f0 figures.
+    contour = config["contour"]
+    write_config(
+        workdir,
+        contour={"min_gap_s": contour["min_phrase_s"], "min_phrase_s": contour["min_gap_s"]},
+    )
+    jobs = planned_jobs(workdir)
+    assert jobs["contour"] == 6 and jobs["f0_figure"] == 6 and "f0" not in jobs
+    # The same values in another order in config.yaml: no edit, nothing to do.
+    reordered = write_config(workdir)
+    reordered["mining"] = dict(reversed(list(reordered["mining"].items())))
+    (workdir / "config/config.yaml").write_text(yaml.safe_dump(reordered, sort_keys=False))
+    assert planned_jobs(workdir) == {}
+    write_config(workdir)
+
+
+def test_every_rule_passes_its_settings_as_named_mappings():
+    """No rule takes config values as separate params (their names would be lost)."""
+    offenders = []
+    for path in sorted((REPO / "workflow/rules").glob("*.smk")):
+        block = None
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            stripped = line.strip()
+            if stripped == "params:":
+                block = line[: len(line) - len(line.lstrip())]
+                continue
+            if block is not None and line.strip() and not line.startswith(block + "    "):
+                block = None
+            if block is not None and re.match(r"\s+\w+=config\[", line):
+                # a list of names beside a title is not a setting
+                if not re.match(r"\s+models=config\[\"train\"\]\[\"models\"\],", line):
+                    offenders.append(f"{path.name}:{number}: {stripped}")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_export_model_cli_on_the_workflow_layout(finished_run, tmp_path):
+    """`cantaor export-model` on results/models/<dataset>/<split>/<feature>/<model>/."""
+    workdir, config = finished_run
+    write_config(workdir)
+
+    def export(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "cantaor.cli", "export-model", "results", *args],
+            cwd=workdir,
+            capture_output=True,
+            text=True,
+        )
+
+    out = tmp_path / "crnn_random_mfcc"
+    result = export("--split", "random", "--feature", "mfcc", "--model", "crnn", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert (manifest["dataset"], manifest["feature"], manifest["model_name"]) == (
+        "motifs",
+        "mfcc",
+        "crnn",
+    )
+    assert manifest["singers"] == ["S1", "S2", "S3"]
+    for section in ("f0", "contour", "mining", "dataset_options"):
+        assert manifest["config"][section] == config[section], section
+    # The model file records what its inputs were built with; an edited config.yaml
+    # (not yet run) is refused, naming the keys, instead of stated in a manifest.
+    write_config(workdir, mining={"min_support": 3, "min_length": 2})
+    result = export("--config", "config/config.yaml", "-o", str(tmp_path / "edited"))
+    assert result.returncode == 2
+    assert "mining.min_support: 2 when built, 3 now" in result.stderr
+    assert "mining.min_length: 3 when built, 2 now" in result.stderr
+    assert not (tmp_path / "edited").exists()
+    # Without --config the manifest states the settings the files were built with.
+    result = export("-o", str(tmp_path / "built"))
+    assert result.returncode == 0, result.stderr
+    built = json.loads((tmp_path / "built/manifest.json").read_text())
+    assert built["config"]["mining"]["min_support"] == 2
+    # A split the workflow did not make is named with the ones it did.
+    result = export("--split", "fold1of5", "-o", str(tmp_path / "none"))
+    assert result.returncode == 2 and "splits with this model: group, random" in result.stderr
+    write_config(workdir)
+
+
+def test_a_stale_checkpoint_of_other_settings_is_removed(finished_run, tmp_path):
+    """A training killed, then a setting edited: the old checkpoint is deleted, not resumed."""
+    from cantaor.training_job import run_training
+
+    workdir, _ = finished_run
+    stale = tmp_path / ".checkpoint-0123456789abcdef.pt"
+    stale.write_bytes(b"the checkpoint of a killed run with other settings")
+    lines = []
+    run_training(
+        tensor_path=workdir / "results/features/motifs/logmel.npy",
+        index_path=workdir / "results/features/motifs/logmel.index.parquet",
+        split_path=workdir / "results/split/motifs.group.parquet",
+        model_path=tmp_path / "model.pt",
+        history_path=tmp_path / "history.tsv",
+        model_name="residual_blstm",
+        model_options={"channels": 2, "n_blocks": 1, "lstm_hidden": 4, "fc_units": 8},
+        epochs=1,
+        batch_size=64,
+        learning_rate=0.002,
+        patience=1,
+        seed=0,
+        device="cpu",
+        threads=1,
+        log=lines.append,
+    )
+    assert not stale.exists()
+    assert any("removed .checkpoint-0123456789abcdef.pt" in line for line in lines)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["history.tsv", "model.pt"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"mining": {"min_gap": 2, "max_gap": 1}}, "mining.min_gap=2 must be at most"),
+        ({"mining": {"min_length": 5, "max_length": 4}}, "mining.min_length=5 must be at most"),
+        ({"contour": {"k_min": 9, "k_max": 4}}, "contour.k_min=9 must be at most contour.k_max"),
+        ({"f0": {"fmin_hz": 1000, "fmax_hz": 80}}, "f0.fmin_hz=1000 must be below f0.fmax_hz"),
+        (
+            {"contour": {"interval_thresholds_cents": [112, 70]}},
+            "contour.interval_thresholds_cents=[112, 70] must be strictly increasing",
+        ),
+    ],
+)
+def test_conflicting_settings_stop_before_any_job(tmp_path, overrides, message):
+    write_config(tmp_path, **overrides)
+    result = snakemake(tmp_path, "--dry-run", check=False)
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def _sheet_corpus(workdir, rows):
+    """Demo recordings under the given (recording_id, singer, file name, group) rows."""
+    from cantaor.demo import write_demo_recording
+
+    lines = ["# a comment line\nrecording_id\tsinger\tpath\tstyle\tgroup"]
+    singers = sorted({row[1] for row in rows}, key=[row[1] for row in rows].index)
+    for number, (recording, singer, name, group) in enumerate(rows):
+        write_demo_recording(
+            wav_path=workdir / "audio" / name,
+            f0_path=workdir / f"truth/{number}.f0.parquet",
+            motifs_path=workdir / f"truth/{number}.motifs.parquet",
+            singer_index=singers.index(singer),
+            recording_index=number,
+            n_singers=len(singers),
+            duration_s=8.0,
+            seed=1,
+        )
+        lines.append(f"{recording}\t{singer}\taudio/{name}\tsoleá #3\t{group}")
+    (workdir / "recordings.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_one_singer_and_colliding_ids_stop_before_any_job(tmp_path):
+    for name in ("a.wav", "b.wav"):
+        (tmp_path / name).write_bytes(b"")
+    sheet = tmp_path / "recordings.tsv"
+    write_config(tmp_path, corpus={"source": "samplesheet", "samplesheet": "recordings.tsv"})
+    sheet.write_text("recording_id\tsinger\tpath\nr1\tCamarón\ta.wav\nr2\tCamarón\tb.wav\n")
+    result = snakemake(tmp_path, "--dry-run", check=False)
+    assert result.returncode != 0
+    assert "names 1 singer(s) ('Camarón'); identification needs at least two" in (
+        result.stdout + result.stderr
+    )
+    sheet.write_text("recording_id\tsinger\tpath\nx\tA\ta.wav\nx.segments\tB\tb.wav\n")
+    result = snakemake(tmp_path, "--dry-run", check=False)
+    assert result.returncode != 0
+    assert "row 2 (recording_id 'x.segments'): recording_id ends with '.segments'" in (
+        result.stdout + result.stderr
+    )
+    assert not (tmp_path / "results").exists()
+
+
+def test_unicode_singers_and_hashes_in_fields_through_the_workflow(tmp_path):
+    """Singer labels as written in every table and verdict; '#' inside fields kept."""
+    rows = [
+        ("C1", "Camarón", "cante #1.wav", "Antología #1"),
+        ("C2", "Camarón", "cante #2.wav", "Antología #2"),
+        ("J1", "José Mercé", "José 1.wav", ""),
+        ("J2", "José Mercé", "José 2.wav", ""),
+        ("T1", "S3", "t1.wav", ""),
+        ("T2", "S3", "t2.wav", ""),
+    ]
+    _sheet_corpus(tmp_path, rows)
+    config = write_config(
+        tmp_path,
+        corpus={"source": "samplesheet", "samplesheet": "recordings.tsv"},
+        split={"strategies": ["group"]},
+        features={"kinds": ["logmel"]},
+        train={"models": ["residual_blstm"]},
+    )
+    snakemake(tmp_path)
+    results = tmp_path / "results"
+    labels = {"Camarón", "José Mercé", "S3"}
+    # Files of a singer carry a safe name; their contents the label as written.
+    dictionary = pd.read_csv(results / "motifs/Jose_Merce-3de1e6.dictionary.tsv", sep="\t")
+    assert set(dictionary["singer"]) == {"José Mercé"}
+    assert (results / "motifs/Camaron-023035.occurrences.parquet").exists()
+    table = (results / "report/motifs_per_singer.md").read_text(encoding="utf-8")
+    assert "Camarón" in table and "José Mercé" in table
+    items = pd.read_parquet(results / "features/motifs/items.parquet")
+    assert set(items["singer"]) == labels
+    # '#' is part of a field: two groups (not one 'Antología '), and the files were read.
+    assert {"Antología #1", "Antología #2"} <= set(items["group"])
+    run = "motifs/group/logmel/residual_blstm"
+    metrics = json.loads((results / f"evaluation/{run}/metrics.json").read_text())
+    assert "Camarón" in json.dumps(metrics, ensure_ascii=False)
+    model_dir = results / f"export/{run}"
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    assert set(manifest["singers"]) == labels
+    assert manifest["files"]["dictionaries"]["José Mercé"] == "dictionaries/Jose_Merce-3de1e6.tsv"
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "cantaor.cli", "identify", "--json"),
+            *("--model-dir", str(model_dir), str(tmp_path / "audio/cante #1.wav")),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)["recordings"][0]
+    assert set(answer["probabilities"]) == labels
+    assert config["corpus"]["source"] == "samplesheet"
+
+
+def _noise_file(path, level_dbfs, seconds=6.0, rate=44100):
+    import soundfile
+
+    rng = np.random.default_rng(11)
+    noise = rng.standard_normal(round(seconds * rate))
+    noise *= 10 ** (level_dbfs / 20) / np.sqrt(np.mean(noise**2))
+    soundfile.write(path, noise.astype(np.float32), rate, subtype="FLOAT")
+    return path
+
+
+def test_noise_is_rejected_and_a_held_out_recording_identified(finished_run, tmp_path):
+    """Open set: 'none of the known singers' for noise, a verdict for a test recording."""
+    from cantaor.openset import apply_rule, recording_roles
+
+    workdir, _ = finished_run
+    run = "motifs/group/logmel/residual_blstm"
+    model_dir = workdir / f"results/export/{run}"
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    rule = json.loads((model_dir / "rejection.json").read_text())
+    assert manifest["files"]["rejection"] == "rejection.json" and rule["calibrated"]
+    roles = recording_roles(
+        pd.read_parquet(workdir / "results/features/motifs/logmel.index.parquet"),
+        pd.read_parquet(workdir / "results/split/motifs.group.parquet"),
+    )
+    held_out = roles[roles["role"] == "test"].iloc[0]
+    paths = [
+        _noise_file(tmp_path / "white.wav", -10),
+        _noise_file(tmp_path / "quiet.wav", -80),
+        workdir / f"results/demo/audio/{held_out['recording']}.wav",
+    ]
+    result = subprocess.run(
+        [sys.executable, "-m", "cantaor.cli", "identify", "--json", "--model-dir", str(model_dir)]
+        + [str(path) for path in paths],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    white, quiet, recording = json.loads(result.stdout)["recordings"]
+    for noise in (white, quiet):
+        assert noise["verdict"] is None and noise["rejection"] == "no_sung_pitch", noise
+        assert "noise, not singing" in noise["reason"]
+        assert noise["pitch_continuity"] < rule["min_pitch_continuity"]
+    # identified (the tiny two-epoch model is near chance, so not necessarily correctly)
+    assert recording["verdict"] in {"S1", "S2", "S3"} and recording["rejection"] is None
+    text = subprocess.run(
+        [
+            *(sys.executable, "-m", "cantaor.cli", "identify", "-q"),
+            "--model-dir",
+            model_dir,
+            paths[0],
+        ],
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert "white.wav: none of the known singers (no sung pitch" in text
+    # The error rates are reported with the evaluation.
+    report = json.loads((workdir / f"results/evaluation/{run}/open_set.json").read_text())
+    rates = report["evaluation"]
+    assert rates["noise_acceptance"]["n"] == 4
+    for row in report["recordings"]:
+        if row["kind"] == "test noise" and not row["name"].startswith("hum"):
+            assert apply_rule(row, rule) == "no_sung_pitch", row  # white, quiet, brown
+    assert rates["false_rejection"]["n"] == (roles["role"] == "test").sum()
+    markdown = (workdir / f"results/evaluation/{run}/open_set.md").read_text()
+    assert "false rejection (known-singer test recordings)" in markdown

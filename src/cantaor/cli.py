@@ -79,7 +79,7 @@ def format_identification(result: dict, *, brief: bool = False) -> str:
         Only the verdict line.
     """
     if result["verdict"] is None:
-        head = f"{result['path']}: no verdict ({result['reason']})"
+        head = f"{result['path']}: none of the known singers ({result['reason']})"
     else:
         head = f"{result['path']}: {result['verdict']} (probability {result['confidence']:.3f})"
     if brief:
@@ -185,42 +185,59 @@ def _export_model(args: argparse.Namespace) -> int:
 
     import yaml
 
-    from cantaor.modeldir import ModelDirError, export_model_dir
+    from cantaor.modeldir import ModelDirError, check_not_newer, export_model_dir
+    from cantaor.names import singer_path_name
     from cantaor.train import load_model
 
     results = Path(args.results)
     if not results.is_dir():
         raise ModelDirError(f"{results}: results directory not found")
-    config_path = Path(args.config)
-    try:
-        config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
-        raise ModelDirError(f"{config_path}: cannot read configuration ({err})") from err
-    if not isinstance(config, dict):
-        raise ModelDirError(f"{config_path}: configuration is not a mapping")
-    model_path = results / "models" / args.dataset / args.feature / args.model / "model.pt"
+    config = None
+    if args.config is not None:
+        config_path = Path(args.config)
+        try:
+            config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+            raise ModelDirError(f"{config_path}: cannot read configuration ({err})") from err
+        if not isinstance(config, dict):
+            raise ModelDirError(f"{config_path}: configuration is not a mapping")
+    # The workflow's layout: results/models/<dataset>/<split>/<feature>/<model>/.
+    run = results / "models" / args.dataset / args.split / args.feature / args.model
+    model_path = run / "model.pt"
     if not model_path.is_file():
-        raise ModelDirError(f"{model_path}: model file not found (has the workflow run?)")
+        splits = sorted(
+            path.parent.parent.name
+            for path in (results / "models" / args.dataset).glob(f"*/{args.feature}/{args.model}")
+        )
+        raise ModelDirError(
+            f"{model_path}: model file not found (has the workflow run?"
+            + (f" splits with this model: {', '.join(splits)})" if splits else ")")
+        )
     try:
         _, metadata = load_model(model_path)
     except Exception as err:  # torch raises many types for a bad file
         raise ModelDirError(f"{model_path}: model file does not load ({err})") from err
+    clusters_path = results / "contour" / "clusters.json"
+    dictionary_paths = {
+        singer: results / "motifs" / f"{singer_path_name(singer)}.dictionary.tsv"
+        for singer in metadata["classes"]
+    }
+    check_not_newer(model_path, [clusters_path, *dictionary_paths.values()])
     out = export_model_dir(
         args.output,
         model_path=model_path,
-        clusters_path=results / "contour" / "clusters.json",
-        dictionary_paths={
-            singer: results / "motifs" / f"{singer}.dictionary.tsv"
-            for singer in metadata["classes"]
-        },
+        clusters_path=clusters_path,
+        dictionary_paths=dictionary_paths,
         config=config,
         dataset=args.dataset,
         feature=args.feature,
         model_name=args.model,
+        # the open-set rule the workflow calibrated for this model, when it did
+        rejection_path=run / "rejection.json" if (run / "rejection.json").is_file() else None,
     )
     if not args.quiet:
         print(
-            f"wrote {out}: {args.model} on {args.feature} ({args.dataset}), "
+            f"wrote {out}: {args.model} on {args.feature} ({args.dataset}, {args.split} split), "
             f"{len(metadata['classes'])} singers",
             file=sys.stderr,
         )
@@ -233,8 +250,10 @@ def _add_identify(commands) -> None:
         help="identify the singer of recordings with a model directory",
         description="Identify the singer of each recording: pitch, contour and the motifs of "
         "the model directory's dictionaries are found as in training, the model scores every "
-        "motif occurrence, and the mean of those probabilities is the recording's. A "
-        "recording with no voiced audio or no known motif gets no verdict, with the reason. "
+        "motif occurrence, and the mean of those probabilities is the recording's. The "
+        "answer is 'none of the known singers', with the reason, for a recording with no "
+        "sung pitch (silence, noise), too few of the known motifs, or too low a confidence "
+        "(thresholds calibrated per model, in the model directory's rejection.json). "
         "Audio: any format libsndfile reads (wav, flac, ogg, mp3), any rate, mono or stereo.",
         epilog="example: cantaor identify take1.flac take2.wav --model-dir models/cantaor "
         "(add --json for machine-readable output; make a model directory with "
@@ -274,20 +293,27 @@ def _add_export_model(commands) -> None:
     export = commands.add_parser(
         "export-model",
         help="build a model directory from a finished workflow's results folder",
-        description="Copy one trained model, the contour clusters, the singers' motif "
-        "dictionaries and the configuration they were made with into a self-describing "
-        "model directory that 'cantaor identify' reads.",
-        epilog="example: cantaor export-model results --dataset motifs --feature logmel "
-        "--model residual_blstm --config config/config.yaml -o models/cantaor",
+        description="Copy one trained model "
+        "(RESULTS/models/DATASET/SPLIT/FEATURE/MODEL/model.pt), the contour clusters, the "
+        "singers' motif dictionaries and the settings they were made with (recorded in the "
+        "model file) into a self-describing model directory that 'cantaor identify' reads.",
+        epilog="example: cantaor export-model results --dataset motifs --split group "
+        "--feature logmel --model residual_blstm -o models/cantaor",
     )
     export.add_argument("results", help="the workflow's results folder")
     export.add_argument("--dataset", default="motifs", help="dataset (default motifs)")
+    export.add_argument(
+        "--split",
+        default="group",
+        help="split the model was trained on: group, random or foldIofK (default group)",
+    )
     export.add_argument("--feature", default="logmel", help="feature (default logmel)")
     export.add_argument("--model", default="residual_blstm", help="model (default residual_blstm)")
     export.add_argument(
         "--config",
-        default="config/config.yaml",
-        help="the configuration the workflow ran with (default config/config.yaml)",
+        default=None,
+        help="a configuration to check against the settings the model records it was built "
+        "with (refused if they differ); needed only for a model trained outside the workflow",
     )
     export.add_argument("-o", "--output", required=True, metavar="DIR", help="model directory")
     export.add_argument("-q", "--quiet", action="store_true", help="print no summary on stderr")

@@ -12,9 +12,12 @@ match training) and the model's item probabilities
 the mean of the item probabilities over distinct audio spans (a span matched
 by motifs of several dictionaries counts once).
 
-When the recording holds no voiced audio, or none of the dictionaries' motifs
-occurs in it, there is nothing the model was trained to read: the result has
-no verdict and says why, rather than guessing.
+The answer may be "none of the known singers" (``verdict`` None, with a
+``rejection`` code and a ``reason``): when the recording holds no sung pitch
+(no voiced frame, or a pitch that jumps like noise's), too few motifs, or its
+most probable singer is not probable enough. The thresholds are the model
+directory's calibrated rejection rule (:mod:`cantaor.openset`), or
+:data:`cantaor.openset.DEFAULT_RULE` for a directory without one.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import os
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -156,8 +159,10 @@ def identify_recording(
     top_motifs: int = 10,
     device: str = "cpu",
     batch_size: int = 64,
+    rejection: Mapping | str | None = "model",
+    f0: pd.DataFrame | None = None,
 ) -> dict:
-    """Singer probabilities of one recording.
+    """Singer probabilities of one recording, or "none of the known singers".
 
     Parameters
     ----------
@@ -174,6 +179,13 @@ def identify_recording(
         Where the model runs: "cpu" (default), "cuda" or "auto".
     batch_size : int
         Items per forward pass.
+    rejection : mapping, None or "model"
+        The rejection rule (:mod:`cantaor.openset`): "model" (default) takes
+        the model directory's, None applies none (every statistic is measured
+        and the most probable singer is the verdict whenever there is one).
+    f0 : pd.DataFrame, optional
+        The recording's f0 table (:data:`cantaor.pitch.F0_COLUMNS`), made with
+        the model directory's f0 settings, instead of extracting it again.
 
     Returns
     -------
@@ -189,7 +201,10 @@ def identify_recording(
         (singer -> occurrences of that singer's motifs), ``motifs`` (the
         ``top_motifs`` most frequent: ``motif_id``, ``singer`` (whose
         dictionary), ``pattern``, ``length``, ``count``, ``support``),
-        ``n_phrases`` and ``voiced_s``.
+        ``n_phrases``, ``voiced_s``, ``pitch_continuity``
+        (:func:`cantaor.openset.pitch_continuity`), ``rejection`` (None, or
+        ``no_sung_pitch``, ``too_few_motifs``, ``low_confidence``) and
+        ``closest`` (the most probable singer even when rejected, else None).
 
     Raises
     ------
@@ -200,11 +215,16 @@ def identify_recording(
     from cantaor.datasets import build_items
     from cantaor.features import build_store, open_store
     from cantaor.io import load_audio
+    from cantaor.openset import DEFAULT_RULE, pitch_continuity
     from cantaor.pitch import extract_f0, f0_arguments
     from cantaor.train import predict_proba
 
     if not isinstance(model_dir, ModelDir):
         model_dir = load_model_dir(model_dir)
+    if isinstance(rejection, str):
+        if rejection != "model":
+            raise ValueError(f"rejection must be a mapping, None or 'model', not {rejection!r}")
+        rejection = model_dir.rejection or DEFAULT_RULE
     say = log or (lambda message: None)
     started = time.perf_counter()
     audio_path = Path(audio_path)
@@ -231,19 +251,39 @@ def identify_recording(
         "motifs": [],
         "n_phrases": 0,
         "voiced_s": 0.0,
+        "pitch_continuity": None,
+        "rejection": None,
+        "closest": None,
     }
+
+    def reject(code: str, reason: str) -> dict:
+        result.update(rejection=code, reason=reason, verdict=None)
+        return result
+
     say(f"{audio_path}: {duration_s:.1f} s, f0 at {sample_rate} Hz ({f0_options['method']})")
 
     # Every f0 setting the workflow used, CREPE's and pYIN's chunking included.
-    f0 = extract_f0(audio, sample_rate=sample_rate, **f0_arguments(f0_options))
+    if f0 is None:
+        f0 = extract_f0(audio, sample_rate=sample_rate, **f0_arguments(f0_options))
     time_s = f0["time_s"].to_numpy()
     voiced = f0["voiced"].to_numpy()
     hop_s = f0_options["hop_length"] / sample_rate
     result["voiced_s"] = round(float(voiced.sum() * hop_s), 3)
-    say(f"f0: {len(f0)} frames, {int(voiced.sum())} voiced")
+    continuity = pitch_continuity(time_s, f0["pitch_cents"].to_numpy(), voiced)
+    result["pitch_continuity"] = None if continuity is None else round(continuity, 4)
+    say(f"f0: {len(f0)} frames, {int(voiced.sum())} voiced, pitch continuity {continuity}")
     if not voiced.any():
-        result["reason"] = "no voiced audio: the pitch tracker found no sung notes"
-        return result
+        return reject("no_sung_pitch", "no voiced audio: the pitch tracker found no sung notes")
+    if rejection is not None and (
+        continuity is None or continuity < rejection["min_pitch_continuity"]
+    ):
+        return reject(
+            "no_sung_pitch",
+            f"no sung pitch: {result['voiced_s']} s reported voiced, but only "
+            f"{0 if continuity is None else continuity:.0%} of its frame-to-frame steps glide "
+            f"like a voice (the model's threshold is {rejection['min_pitch_continuity']:.0%}); "
+            "noise, not singing",
+        )
 
     phrase = segment_phrases(
         time_s,
@@ -254,11 +294,11 @@ def identify_recording(
     n_phrases = int(np.unique(phrase[phrase >= 0]).size)
     result["n_phrases"] = n_phrases
     if n_phrases == 0:
-        result["reason"] = (
+        return reject(
+            "too_few_motifs",
             f"no motif found: no sung phrase of at least {contour_options['min_phrase_s']} s "
-            f"({result['voiced_s']} s voiced in all)"
+            f"({result['voiced_s']} s voiced in all)",
         )
-        return result
     clusters = model_dir.clusters
     segments = contour_segments(
         time_s,
@@ -293,11 +333,11 @@ def identify_recording(
         f"the {len(dictionaries)} dictionary motifs"
     )
     if occurrences.empty:
-        result["reason"] = (
+        return reject(
+            "too_few_motifs",
             f"no motif found: none of the {len(dictionaries)} motifs of the model's "
-            f"dictionaries occurs in the {n_phrases} sung phrase(s)"
+            f"dictionaries occurs in the {n_phrases} sung phrase(s)",
         )
-        return result
 
     items = build_items(
         model_dir.dataset,
@@ -312,13 +352,20 @@ def identify_recording(
     # A span matched by motifs of several dictionaries is the same audio: score it once.
     items = items.drop_duplicates(["start_s", "end_s"], ignore_index=True)
     if items.empty:
-        result["reason"] = (
+        return reject(
+            "too_few_motifs",
             f"no motif found long enough: all {len(occurrences)} motif occurrences are shorter "
             f"than {feature_options['min_duration_s']} s"
             if model_dir.dataset != "random"
-            else "no room for the random spans the model reads, outside the motifs"
+            else "no room for the random spans the model reads, outside the motifs",
         )
-        return result
+    if rejection is not None and len(items) < rejection["min_items"]:
+        result["n_items"] = len(items)
+        return reject(
+            "too_few_motifs",
+            f"too few motifs: {len(items)} motif span(s) found, the model needs at least "
+            f"{rejection['min_items']} for a verdict",
+        )
 
     with tempfile.TemporaryDirectory(prefix="cantaor-identify-") as scratch:
         index = build_store(
@@ -356,6 +403,7 @@ def identify_recording(
     votes = np.bincount(proba.argmax(axis=1), minlength=len(singers))
     result.update(
         verdict=singers[best],
+        closest=singers[best],
         confidence=float(mean[best]),
         probabilities={singer: float(p) for singer, p in zip(singers, mean, strict=True)},
         votes={singer: int(v) for singer, v in zip(singers, votes, strict=True)},
@@ -365,4 +413,11 @@ def identify_recording(
         f"{model_dir.model_name} on {len(index)} {model_dir.feature} items: {singers[best]} "
         f"({mean[best]:.3f}) in {time.perf_counter() - started:.1f} s"
     )
+    if rejection is not None and mean[best] < rejection["min_confidence"]:
+        return reject(
+            "low_confidence",
+            f"low confidence: the closest known singer, {singers[best]}, has probability "
+            f"{mean[best]:.3f}, below the model's threshold {rejection['min_confidence']:.3f}; "
+            "perhaps a singer the model never heard",
+        )
     return result

@@ -153,7 +153,7 @@ def load_audio(
             declared, file_rate = handle.frames, handle.samplerate
             audio = handle.read(dtype="float32", always_2d=True)
     except Exception as err:  # libsndfile raises several types for corrupt input
-        raise AudioError(f"{path}: cannot read audio ({err})") from err
+        raise AudioError(f"{path}: cannot read audio ({_describe_unreadable(path, err)})") from err
     if audio.shape[0] == 0:
         raise AudioError(f"{path}: audio file holds no samples")
     # An mp3 cut short (an interrupted copy) decodes up to the cut without an error;
@@ -172,6 +172,33 @@ def load_audio(
         audio = soxr.resample(audio, file_rate, sample_rate, quality="HQ").astype(np.float32)
         file_rate = sample_rate
     return np.ascontiguousarray(audio), int(file_rate)
+
+
+_TEXT_STARTS = {
+    b"<!doctype html": "an HTML page",
+    b"<html": "an HTML page",
+    b"<?xml": "an XML document",
+    b"{": "JSON or other text",
+}
+
+
+def _describe_unreadable(path: Path, err: Exception) -> str:
+    """Why libsndfile refused an existing file, in words that fit it.
+
+    libsndfile reports some undecodable files (an mp3 that is not MPEG audio, such
+    as a web page saved under the audio's name) as "File does not exist or is not
+    a regular file", which misleads for a file that exists.
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(512)
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    for prefix, kind in _TEXT_STARTS.items():
+        if start.startswith(prefix):
+            return f"not audio: the file holds {kind} (a download error page saved as audio?)"
+    message = str(err)
+    if "does not exist or is not a regular file" in message:
+        return "not decodable audio: no audio format libsndfile reads (wav, flac, ogg, mp3)"
+    return message
 
 
 def clipped_share(audio: np.ndarray, *, block: int = 1 << 20) -> float:

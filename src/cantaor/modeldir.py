@@ -8,7 +8,10 @@ configuration::
     manifest.json            what follows, and how it was made
     model.pt                 the trained model (cantaor.train.save_model)
     clusters.json            the contour clusters (results/contour/clusters.json)
-    dictionaries/{singer}.tsv  one motif dictionary per singer the model knows
+    dictionaries/{name}.tsv  one motif dictionary per singer the model knows
+                             (name: :func:`cantaor.names.singer_path_name`)
+    rejection.json           optional: the calibrated open-set rejection rule
+                             (:mod:`cantaor.openset`)
 
 ``manifest.json`` (format :data:`FORMAT_NAME`, version :data:`FORMAT_VERSION`):
 
@@ -39,7 +42,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -50,6 +52,7 @@ import pandas as pd
 
 from cantaor import __version__
 from cantaor.io import atomic_path, write_json
+from cantaor.names import singer_path_name
 from cantaor.provenance import package_versions
 
 FORMAT_NAME = "cantaor-model-dir"
@@ -57,6 +60,9 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 MODEL_FILE = "model.pt"
 CLUSTERS_FILE = "clusters.json"
+REJECTION_FILE = "rejection.json"
+#: Keys a rejection rule must have (:data:`cantaor.openset.STAGES`).
+REJECTION_KEYS = ("min_pitch_continuity", "min_items", "min_confidence")
 DICTIONARY_DIR = "dictionaries"
 
 #: Configuration keys identification reads, by section; export refuses a
@@ -99,7 +105,6 @@ REQUIRED_CONFIG: dict[str, tuple[str, ...]] = {
 }
 
 _DICTIONARY_COLUMNS = ("motif_id", "singer", "pattern", "length", "support", "scope")
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 class ModelDirError(ValueError):
@@ -125,6 +130,9 @@ class ModelDir:
     dictionaries : pd.DataFrame
         Every singer's dictionary, one table (columns ``motif_id``, ``singer``,
         ``pattern``, ``length``, ``support``, ``scope``).
+    rejection : dict or None
+        ``rejection.json``: the calibrated open-set rule
+        (:mod:`cantaor.openset`), or None for a directory without one.
     """
 
     path: Path
@@ -133,6 +141,7 @@ class ModelDir:
     metadata: dict
     clusters: dict
     dictionaries: pd.DataFrame
+    rejection: dict | None = None
 
     @property
     def singers(self) -> list[str]:
@@ -284,10 +293,11 @@ def export_model_dir(
     model_path: str | os.PathLike,
     clusters_path: str | os.PathLike,
     dictionary_paths: Mapping[str, str | os.PathLike],
-    config: Mapping,
+    config: Mapping | None,
     dataset: str,
     feature: str,
     model_name: str,
+    rejection_path: str | os.PathLike | None = None,
 ) -> Path:
     """Write a model directory from a finished workflow run.
 
@@ -303,10 +313,15 @@ def export_model_dir(
     dictionary_paths : mapping of singer -> path
         ``results/motifs/{singer}.dictionary.tsv`` of at least every singer
         the model predicts.
-    config : mapping
-        The workflow configuration the run used (``snakemake.config`` or
-        config/config.yaml as read); its sections listed in
-        :data:`REQUIRED_CONFIG` are stored.
+    config : mapping or None
+        The workflow configuration (``snakemake.config`` or config/config.yaml
+        as read). The manifest states the settings the model file records it
+        was built with (``extra["built_with"]``, written by the workflow's
+        train rule); a ``config`` that differs from them in any key is refused,
+        naming the keys, so a manifest never states settings its files were
+        not built with. A model file without that record (trained outside the
+        workflow) takes the sections of :data:`REQUIRED_CONFIG` from
+        ``config``, which is then required.
     dataset : str
         The dataset the model was trained on (a key of
         :data:`cantaor.datasets.DATASETS`).
@@ -314,6 +329,9 @@ def export_model_dir(
         The feature it reads (:data:`cantaor.features.FEATURES`).
     model_name : str
         The model (a key of ``cantaor.models.MODELS``); must match the file.
+    rejection_path : path, optional
+        The model's calibrated rejection rule (``rejection.json`` written by
+        the workflow's open_set rule), copied into the directory.
 
     Returns
     -------
@@ -334,10 +352,10 @@ def export_model_dir(
         raise ModelDirError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
     if feature not in FEATURES:
         raise ModelDirError(f"unknown feature {feature!r}; choose one of {', '.join(FEATURES)}")
-    sections = _config_sections(config, "workflow configuration")
     if not model_path.is_file():
         raise ModelDirError(f"{model_path}: model file not found")
     _, metadata = _load_model(model_path)
+    sections = _built_with(metadata, model_path, config)
     if metadata["model_name"] != model_name:
         raise ModelDirError(
             f"{model_path}: holds model {metadata['model_name']!r}, not {model_name!r}"
@@ -350,6 +368,9 @@ def export_model_dir(
     _check_clusters(clusters, clusters_path, sections["contour"]["method"])
 
     dictionary_paths = {str(singer): Path(path) for singer, path in dictionary_paths.items()}
+    if rejection_path is not None:
+        rejection_path = Path(rejection_path)
+        _check_rejection(_read_json(rejection_path, "rejection rule"), rejection_path)
     lacking = [singer for singer in singers if singer not in dictionary_paths]
     if lacking:
         raise ModelDirError(
@@ -357,8 +378,6 @@ def export_model_dir(
         )
     n_motifs = {}
     for singer, path in sorted(dictionary_paths.items()):
-        if not _SAFE_NAME.match(singer):
-            raise ModelDirError(f"singer name {singer!r} cannot be a file name")
         table = read_dictionary(path)
         others = sorted(set(table["singer"]) - {singer})
         if others:
@@ -374,9 +393,12 @@ def export_model_dir(
         _copy(model_path, staging / MODEL_FILE)
         _copy(clusters_path, staging / CLUSTERS_FILE)
         for singer, path in sorted(dictionary_paths.items()):
-            relative = f"{DICTIONARY_DIR}/{singer}.tsv"
+            relative = f"{DICTIONARY_DIR}/{singer_path_name(singer)}.tsv"
             _copy(path, staging / relative)
             files["dictionaries"][singer] = relative
+        if rejection_path is not None:
+            _copy(rejection_path, staging / REJECTION_FILE)
+            files["rejection"] = REJECTION_FILE
         manifest = {
             "format": FORMAT_NAME,
             "format_version": FORMAT_VERSION,
@@ -401,6 +423,60 @@ def export_model_dir(
         if staging.exists():
             shutil.rmtree(staging)
     return out_dir
+
+
+def _built_with(metadata: dict, model_path: Path, config: Mapping | None) -> dict:
+    """The settings the model's inputs were built with, checked against ``config``."""
+    recorded = (metadata.get("extra") or {}).get("built_with")
+    if recorded is None:
+        if config is None:
+            raise ModelDirError(
+                f"{model_path}: the model file does not record the settings it was built "
+                "with; give the workflow configuration it ran with"
+            )
+        return _config_sections(config, "workflow configuration")
+    built = _config_sections(json.loads(recorded), str(model_path))
+    if config is not None:
+        given = _config_sections(config, "workflow configuration")
+        differing = [
+            f"{section}.{key}: {value!r} when built, {given[section].get(key)!r} now"
+            for section, values in built.items()
+            for key, value in values.items()
+            if key in given[section] and given[section][key] != value
+        ]
+        if differing:
+            raise ModelDirError(
+                f"{model_path}: built with other settings than the configuration given "
+                f"({'; '.join(differing)}); run snakemake so that the results follow the "
+                "configuration, or give the configuration the results were made with"
+            )
+    return built
+
+
+def check_not_newer(model_path: Path, paths: list[Path]) -> None:
+    """Refuse files of a results folder remade after the model was trained.
+
+    In a results folder the workflow made, a model is newer than the clusters
+    and dictionaries its training items came from; one that is older was
+    trained on others (another mining or contour setting, run since).
+    """
+    trained = model_path.stat().st_mtime
+    newer = [str(path) for path in paths if path.is_file() and path.stat().st_mtime > trained]
+    if newer:
+        raise ModelDirError(
+            f"{', '.join(newer)}: remade after {model_path} was trained (with other "
+            "settings); run snakemake to retrain the model on them"
+        )
+
+
+def _check_rejection(rule: dict, path: Path) -> None:
+    bad = [
+        key
+        for key in REJECTION_KEYS
+        if not isinstance(rule.get(key), int | float) or isinstance(rule.get(key), bool)
+    ]
+    if bad:
+        raise ModelDirError(f"{path}: rejection rule lacks numeric {', '.join(bad)}")
 
 
 def _umask() -> int:
@@ -530,6 +606,11 @@ def load_model_dir(path: str | os.PathLike) -> ModelDir:
     if lacking:
         raise ModelDirError(f"{manifest_path}: no dictionary for singer(s) {', '.join(lacking)}")
     dictionaries = pd.concat(tables, ignore_index=True)
+    rejection = None
+    if files.get("rejection") is not None:
+        rejection_path = path / files["rejection"]
+        rejection = _read_json(rejection_path, "rejection rule")
+        _check_rejection(rejection, rejection_path)
     return ModelDir(
         path=path,
         manifest=manifest,
@@ -537,4 +618,5 @@ def load_model_dir(path: str | os.PathLike) -> ModelDir:
         metadata=metadata,
         clusters=clusters,
         dictionaries=dictionaries,
+        rejection=rejection,
     )

@@ -61,14 +61,20 @@ def run_training(
     device: str = "auto",
     mixed_precision: bool = True,
     threads: int | None = None,
+    built_with: dict | None = None,
     log: Callable[[str], None] = print,
 ) -> None:
     """Train ``model_name`` on the store's train subset, stopping on validation loss.
 
     A checkpoint is written beside ``model_path`` after every epoch under a
     name derived from the inputs and settings, so a rerun after an interruption
-    resumes it while a run with other inputs or settings starts afresh. It is
-    removed once the model is saved.
+    resumes it while a run with other inputs or settings starts afresh; the
+    checkpoints of other inputs or settings left by a killed run are deleted
+    (they can never be resumed). It is removed once the model is saved.
+
+    ``built_with`` (the workflow's f0, contour, mining, features and
+    dataset_options settings) is recorded in the model file as
+    ``extra["built_with"]`` (JSON), for :func:`cantaor.modeldir.export_model_dir`.
     """
     from cantaor.train import TrainConfig, save_model, train_model
 
@@ -104,6 +110,10 @@ def run_training(
         json.dumps(settings, sort_keys=True).encode(), digest_size=8
     ).hexdigest()
     checkpoint = Path(model_path).parent / f".checkpoint-{fingerprint}.pt"
+    for stale in sorted(Path(model_path).parent.glob(".checkpoint-*.pt")):
+        if stale != checkpoint:
+            stale.unlink(missing_ok=True)
+            log(f"removed {stale.name}: the checkpoint of other inputs or settings")
     log(
         f"{model_name}: {train_idx.size} train, {val_idx.size} validation items, "
         f"{len(classes)} singers; checkpoint {checkpoint.name}"
@@ -137,7 +147,12 @@ def run_training(
                 "settings": json.dumps(settings, sort_keys=True),
                 "training_seconds": float(result.history["seconds"].sum()),
                 "attempts": int(result.history["attempt"].max()),
-            },
+            }
+            | (
+                {"built_with": json.dumps(built_with, sort_keys=True)}
+                if built_with is not None
+                else {}
+            ),
         )
     with atomic_path(history_path) as tmp:
         result.history.to_csv(tmp, sep="\t", index=False)

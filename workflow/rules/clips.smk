@@ -24,14 +24,18 @@ rule clip_items:
     conda:
         "../../envs/audio.yaml"
     params:
-        clips_dir=config["corpus"]["clips_dir"],
-        clips_table=config["corpus"]["clips_table"],
-        on_bad=config["corpus"]["on_bad_recording"],
-        min_shared_s=config["corpus"]["clips_min_shared_s"],
-        min_duration_s=config["features"]["min_duration_s"],
-        max_dropped_share=config["features"]["max_dropped_share"],
-        singers=config["corpus"]["singers"],
-        deduplicate=config["split"]["deduplicate"],
+        corpus=settings(
+            "corpus",
+            keys=[
+                "clips_dir",
+                "clips_table",
+                "on_bad_recording",
+                "clips_min_shared_s",
+                "singers",
+            ],
+        ),
+        features=settings("features", keys=["min_duration_s", "max_dropped_share"]),
+        split=settings("split", keys=["deduplicate"]),
     script:
         "../scripts/clip_items.py"
 
@@ -49,15 +53,6 @@ rule clip_store:
     conda:
         "../../envs/audio.yaml"
     params:
-        sample_rate=config["features"]["sample_rate"],
-        win_s=config["features"]["win_s"],
-        hop_s=config["features"]["hop_s"],
-        n_fft=config["features"]["n_fft"],
-        n_mels=config["features"]["n_mels"],
-        n_mfcc=config["features"]["n_mfcc"],
-        spectrogram_n_fft=config["features"]["spectrogram_n_fft"],
-        pad_bins_to=config["features"]["pad_bins_to"],
-        n_frames=config["features"]["n_frames"],
-        dtype=config["features"]["dtype"],
+        features=settings("features", omit=("kinds", "min_duration_s")),
     script:
         "../scripts/clip_store.py"

@@ -24,9 +24,11 @@ from cantaor.clips import (
     select_singers,
     write_clip_manifest,
 )
+from cantaor.configcheck import ConfigError, check_config, corpus_problems
 from cantaor.demo import SINGER_PREFIX, demo_sample_sheet
 from cantaor.f0eval import evaluation_recordings
 from cantaor.jobcontrol import stop_jobs_on_interrupt
+from cantaor.names import singer_path_name
 from cantaor.samplesheet import SampleSheetError, load_schema, read_sample_sheet
 from cantaor.split import split_names
 
@@ -37,6 +39,11 @@ SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
 stop_jobs_on_interrupt()
 
 validate(config, schema=str(SCHEMAS / "config.schema.yaml"))
+# What the schema cannot say: constraints between keys (cantaor.configcheck).
+try:
+    check_config(config)
+except ConfigError as err:
+    raise WorkflowError(str(err)) from None
 
 
 def _load_samples():
@@ -45,10 +52,6 @@ def _load_samples():
         return pd.DataFrame(columns=["recording_id", "singer", "path", "group"])
     if config["corpus"]["source"] == "demo":
         demo = config["demo"]
-        if demo["min_duration_s"] > demo["max_duration_s"]:
-            raise WorkflowError(
-                "config demo.min_duration_s must not exceed demo.max_duration_s"
-            )
         return demo_sample_sheet(
             n_singers=demo["n_singers"],
             recordings_per_singer=demo["recordings_per_singer"],
@@ -70,6 +73,14 @@ def _load_samples():
 samples = _load_samples()
 RECORDINGS = sorted(samples["recording_id"])
 SINGERS = sorted(samples["singer"].unique())
+# A singer label is text (Camarón, José Mercé); its files use a safe name.
+SINGER_NAMES = [singer_path_name(singer) for singer in SINGERS]
+SINGER_OF_NAME = dict(zip(SINGER_NAMES, SINGERS))
+
+if config["corpus"]["source"] != "clips":
+    _problems = corpus_problems(SINGERS, source=config["corpus"]["source"])
+    if _problems:
+        raise WorkflowError("\n".join(_problems))
 
 _recordings_per_singer = samples.groupby("singer").size()
 _too_few = _recordings_per_singer[
@@ -85,7 +96,7 @@ if len(_too_few):
 
 wildcard_constraints:
     recording="|".join(map(re.escape, RECORDINGS)),
-    singer="|".join(map(re.escape, SINGERS)),
+    singer="|".join(map(re.escape, SINGER_NAMES)),
     dataset="[a-z_]+",
     feature="[a-z_]+",
     model="[a-z_0-9]+",
@@ -138,7 +149,11 @@ def get_singer_recordings_of(singer):
 
 
 def get_singer_recordings(wildcards):
-    return get_singer_recordings_of(wildcards.singer)
+    return get_singer_recordings_of(SINGER_OF_NAME[wildcards.singer])
+
+
+def get_singer_label(wildcards):
+    return SINGER_OF_NAME[wildcards.singer]
 
 
 def get_audio_paths():
@@ -311,14 +326,47 @@ def get_fold_baseline_metrics(wildcards=None):
     ]
 
 
+def _sorted_mapping(value):
+    if isinstance(value, dict):
+        return {key: _sorted_mapping(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted_mapping(item) for item in value]
+    return value
+
+
+def settings(section, keys=None, omit=()):
+    """One stage's settings: config[section] (or its ``keys``) as ONE mapping.
+
+    Each stage passes its settings this way, one named ``params`` entry per
+    config section. Snakemake's params rerun trigger compares a job's params
+    as a sorted list of values without their names (``persistence._params``);
+    a mapping is recorded as its repr, keys included, so an edit that moves
+    values between keys (``fmin_hz``/``fmax_hz`` swapped, ``min_support``
+    2->3 with ``min_length`` 3->2) is still an edit. Keys are sorted so the
+    order in config.yaml does not matter.
+    """
+    values = config[section]
+    chosen = values if keys is None else {key: values[key] for key in keys}
+    return _sorted_mapping({k: v for k, v in chosen.items() if k not in omit})
+
+
 def get_model_options(wildcards):
-    return config["train"]["model_options"][wildcards.model]
+    return _sorted_mapping(config["train"]["model_options"][wildcards.model])
+
+
+#: The config sections a model directory records; the stage rules receive the
+#: same sections (or the keys of them they read), so a model directory can only
+#: state settings its files were built with.
+EXPORT_SECTIONS = ("f0", "contour", "mining", "features", "dataset_options")
 
 
 def get_export_config():
-    # Only the sections a model directory records, so other edits do not re-export.
-    sections = ("f0", "contour", "mining", "features", "dataset_options")
-    return {section: config[section] for section in sections}
+    # Only the sections a model directory records, so other edits do not re-export;
+    # features.kinds says which stores to build, not how (adding one retrains nothing).
+    return {
+        section: settings(section, omit=("kinds",) if section == "features" else ())
+        for section in EXPORT_SECTIONS
+    }
 
 
 def get_final_output():
@@ -355,10 +403,17 @@ def get_final_output():
         # No recordings, motifs or contours: the clip report, leakage and scores.
         return outputs + ["results/clips/clips.md"]
     # Model directories for identification: from the first split (the honest one by default).
+    exported = [run for run in get_runs() if run["split"] == get_splits()[0]]
     outputs += [
         "results/export/{dataset}/{split}/{feature}/{model}".format(**run)
-        for run in get_runs()
-        if run["split"] == get_splits()[0]
+        for run in exported
+    ]
+    # and the error rates of their open-set rejection rules
+    outputs += [
+        "results/evaluation/{dataset}/{split}/{feature}/{model}/open_set.md".format(
+            **run
+        )
+        for run in exported
     ]
     # Figure 1 for the first recording of every singer.
     outputs += [

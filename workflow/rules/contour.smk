@@ -10,13 +10,10 @@ rule contour_clusters:
     conda:
         "../../envs/motifs.yaml"
     params:
-        method=config["contour"]["method"],
-        k=config["contour"]["k"],
-        k_min=config["contour"]["k_min"],
-        k_max=config["contour"]["k_max"],
-        k_criterion=config["contour"]["k_criterion"],
-        seed=config["contour"]["seed"],
-        reference_hz=config["f0"]["reference_hz"],
+        contour=settings(
+            "contour", keys=["method", "k", "k_min", "k_max", "k_criterion", "seed"]
+        ),
+        f0=settings("f0", keys=["reference_hz"]),
     script:
         "../scripts/contour_clusters.py"
 
@@ -35,12 +32,9 @@ rule contour:
     conda:
         "../../envs/motifs.yaml"
     params:
-        band_cents=config["contour"]["band_cents"],
-        min_gap_s=config["contour"]["min_gap_s"],
-        min_phrase_s=config["contour"]["min_phrase_s"],
-        smooth_s=config["contour"]["smooth_s"],
-        min_segment_s=config["contour"]["min_segment_s"],
-        interval_thresholds_cents=config["contour"]["interval_thresholds_cents"],
+        # the whole section (method and k through the clusters file): a model
+        # directory records it
+        contour=settings("contour"),
     script:
         "../scripts/contour.py"
 

@@ -11,9 +11,7 @@ rule demo_recording:
         "../../envs/audio.yaml"
     params:
         demo=get_demo_params,
-        n_singers=config["demo"]["n_singers"],
-        seed=config["demo"]["seed"],
-        sample_rate=config["demo"]["sample_rate"],
+        settings=settings("demo", keys=["n_singers", "seed", "sample_rate"]),
     script:
         "../scripts/demo_recording.py"
 

@@ -47,7 +47,7 @@ rule baselines:
         "../../envs/learn.yaml"
     params:
         title="{dataset} ({feature}), {split} split",
-        seed=config["train"]["seed"],
+        train=settings("train", keys=["seed"]),
     script:
         "../scripts/baselines.py"
 
@@ -96,6 +96,6 @@ rule embeddings:
     resources:
         gpu=get_train_gpus(),
     params:
-        device=config["train"]["device"],
+        train=settings("train", keys=["device"]),
     script:
         "../scripts/embeddings.py"

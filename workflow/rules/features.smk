@@ -1,7 +1,7 @@
 rule dataset_items:
     input:
         occurrences=expand(
-            "results/motifs/{singer}.occurrences.parquet", singer=SINGERS
+            "results/motifs/{singer}.occurrences.parquet", singer=SINGER_NAMES
         ),
     output:
         item_table="results/features/{dataset}/items.parquet",
@@ -14,13 +14,9 @@ rule dataset_items:
     conda:
         "../../envs/motifs.yaml"
     params:
-        groups=get_groups(),
-        audio_paths=get_audio_paths(),
-        min_duration_s=config["features"]["min_duration_s"],
-        max_dropped_share=config["features"]["max_dropped_share"],
-        seed=config["dataset_options"]["seed"],
-        segment_s=config["dataset_options"]["segment_s"],
-        avoid_motifs=config["dataset_options"]["avoid_motifs"],
+        corpus={"audio_paths": get_audio_paths(), "groups": get_groups()},
+        features=settings("features", keys=["min_duration_s", "max_dropped_share"]),
+        dataset_options=settings("dataset_options"),
     script:
         "../scripts/items.py"
 
@@ -41,17 +37,8 @@ rule feature_store:
     conda:
         "../../envs/audio.yaml"
     params:
-        audio_paths=get_audio_paths(),
-        sample_rate=config["features"]["sample_rate"],
-        win_s=config["features"]["win_s"],
-        hop_s=config["features"]["hop_s"],
-        n_fft=config["features"]["n_fft"],
-        n_mels=config["features"]["n_mels"],
-        n_mfcc=config["features"]["n_mfcc"],
-        spectrogram_n_fft=config["features"]["spectrogram_n_fft"],
-        pad_bins_to=config["features"]["pad_bins_to"],
-        n_frames=config["features"]["n_frames"],
-        dtype=config["features"]["dtype"],
+        corpus={"audio_paths": get_audio_paths()},
+        features=settings("features", omit=("kinds", "min_duration_s")),
     script:
         "../scripts/feature_store.py"
 
@@ -75,12 +62,8 @@ rule split:
         "../../envs/motifs.yaml"
     params:
         strategy="{split}",
-        test_fraction=config["split"]["test_fraction"],
-        validation_fraction=config["split"]["validation_fraction"],
-        seed=config["split"]["seed"],
-        groups=config["split"]["groups"],
-        untestable=config["split"]["untestable"],
-        deduplicate=config["split"]["deduplicate"],
+        # strategies and folds name the splits (the wildcard) instead
+        split=settings("split", omit=("strategies", "folds")),
         folds=get_clip_folds(),
         recording_folds=get_recording_folds(),
     script:

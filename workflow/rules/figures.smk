@@ -98,8 +98,8 @@ rule embedding_map:
     threads: 1
     params:
         models=config["train"]["models"],
-        perplexity=config["figures"]["tsne_perplexity"],
-        seed=config["train"]["seed"],
+        figures=settings("figures"),
+        train=settings("train", keys=["seed"]),
         title="Motif embeddings (t-SNE): {dataset} ({feature}), {split} split",
     script:
         "../scripts/embedding_map.py"

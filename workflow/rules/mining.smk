@@ -12,12 +12,8 @@ rule motifs:
         "../../envs/motifs.yaml"
     params:
         recordings=get_singer_recordings,
-        scope=config["mining"]["scope"],
-        min_support=config["mining"]["min_support"],
-        min_gap=config["mining"]["min_gap"],
-        max_gap=config["mining"]["max_gap"],
-        min_length=config["mining"]["min_length"],
-        max_length=config["mining"]["max_length"],
+        singer=get_singer_label,
+        mining=settings("mining"),
     script:
         "../scripts/motifs.py"
 
@@ -28,7 +24,7 @@ rule motif_recovery:
             "results/demo/truth/{recording}.motifs.parquet", recording=RECORDINGS
         ),
         occurrences=expand(
-            "results/motifs/{singer}.occurrences.parquet", singer=SINGERS
+            "results/motifs/{singer}.occurrences.parquet", singer=SINGER_NAMES
         ),
     output:
         report="results/recovery/motifs.json",
@@ -44,16 +40,18 @@ rule motif_recovery:
     conda:
         "../../envs/motifs.yaml"
     params:
-        iou=config["recovery"]["iou"],
+        recovery=settings("recovery"),
     script:
         "../scripts/recovery.py"
 
 
 rule motif_table:
     input:
-        dictionaries=expand("results/motifs/{singer}.dictionary.tsv", singer=SINGERS),
+        dictionaries=expand(
+            "results/motifs/{singer}.dictionary.tsv", singer=SINGER_NAMES
+        ),
         occurrences=expand(
-            "results/motifs/{singer}.occurrences.parquet", singer=SINGERS
+            "results/motifs/{singer}.occurrences.parquet", singer=SINGER_NAMES
         ),
     output:
         tsv="results/report/motifs_per_singer.tsv",

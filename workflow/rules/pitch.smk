@@ -11,18 +11,8 @@ rule f0:
     conda:
         "../../envs/audio.yaml"
     params:
-        on_bad_recording=config["corpus"]["on_bad_recording"],
-        method=config["f0"]["method"],
-        sample_rate=config["f0"]["sample_rate"],
-        hop_length=config["f0"]["hop_length"],
-        frame_length=config["f0"]["frame_length"],
-        fmin_hz=config["f0"]["fmin_hz"],
-        fmax_hz=config["f0"]["fmax_hz"],
-        voicing_tolerance=config["f0"]["voicing_tolerance"],
-        reference_hz=config["f0"]["reference_hz"],
-        chunk_s=config["f0"]["chunk_s"],
-        chunk_overlap_s=config["f0"]["chunk_overlap_s"],
-        crepe=config["f0"]["crepe"],
+        f0=settings("f0"),
+        corpus=settings("corpus", keys=["on_bad_recording"]),
     script:
         "../scripts/f0.py"
 
@@ -57,8 +47,8 @@ rule f0_accuracy:
     conda:
         "../../envs/audio.yaml"
     params:
-        f0=config["f0"],
-        cent_tolerance=config["f0_evaluation"]["cent_tolerance"],
+        f0=settings("f0"),
+        f0_evaluation=settings("f0_evaluation", keys=["cent_tolerance"]),
     script:
         "../scripts/f0_accuracy.py"
 
@@ -81,7 +71,7 @@ rule f0_accuracy_table:
     conda:
         "../../envs/audio.yaml"
     params:
-        cent_tolerance=config["f0_evaluation"]["cent_tolerance"],
+        f0_evaluation=settings("f0_evaluation", keys=["cent_tolerance"]),
     script:
         "../scripts/f0_accuracy_table.py"
 
@@ -105,8 +95,7 @@ rule f0_figure:
     conda:
         "../../envs/motifs.yaml"
     params:
-        min_gap_s=config["contour"]["min_gap_s"],
-        min_phrase_s=config["contour"]["min_phrase_s"],
-        reference_hz=config["f0"]["reference_hz"],
+        contour=settings("contour", keys=["min_gap_s", "min_phrase_s"]),
+        f0=settings("f0", keys=["reference_hz"]),
     script:
         "../scripts/f0_figure.py"

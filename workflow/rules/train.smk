@@ -19,14 +19,11 @@ rule train:
         runtime=240,
     params:
         model_options=get_model_options,
-        epochs=config["train"]["epochs"],
-        batch_size=config["train"]["batch_size"],
-        learning_rate=config["train"]["learning_rate"],
-        patience=config["train"]["patience"],
-        seed=config["train"]["seed"],
-        bucket_by_length=config["train"]["bucket_by_length"],
-        device=config["train"]["device"],
-        mixed_precision=config["train"]["mixed_precision"],
+        # models and model_options (above) choose the model; gpu is a resource
+        train=settings("train", omit=("models", "model_options", "gpu")),
+        # recorded in model.pt: the settings its inputs were built with (the same
+        # edits rebuild them), which `cantaor export-model` writes to a manifest
+        built_with=get_export_config(),
     script:
         "../scripts/train.py"
 
@@ -49,16 +46,56 @@ rule predict:
     resources:
         gpu=get_train_gpus(),
     params:
-        device=config["train"]["device"],
+        train=settings("train", keys=["device"]),
     script:
         "../scripts/predict.py"
+
+
+rule open_set:
+    input:
+        model="results/models/{dataset}/{split}/{feature}/{model}/model.pt",
+        clusters="results/contour/clusters.json",
+        dictionaries=expand(
+            "results/motifs/{singer}.dictionary.tsv", singer=SINGER_NAMES
+        ),
+        index="results/features/{dataset}/{feature}.index.parquet",
+        split="results/split/{dataset}.{split}.parquet",
+        f0=expand("results/f0/{recording}.parquet", recording=RECORDINGS),
+    output:
+        rule="results/models/{dataset}/{split}/{feature}/{model}/rejection.json",
+        report="results/evaluation/{dataset}/{split}/{feature}/{model}/open_set.json",
+        markdown=report(
+            "results/evaluation/{dataset}/{split}/{feature}/{model}/open_set.md",
+            caption="../report/open_set.rst",
+            category="Evaluation",
+            subcategory="{dataset}, {feature}, {split} split",
+            labels={"result": "open set", "model": "{model}"},
+        ),
+    log:
+        "results/logs/open_set/{dataset}.{split}.{feature}.{model}.log",
+    benchmark:
+        "results/benchmarks/open_set/{dataset}.{split}.{feature}.{model}.tsv"
+    conda:
+        "../../envs/audio.yaml"
+    threads: 1
+    params:
+        singers=SINGERS,
+        recordings=RECORDINGS,
+        corpus={"audio_paths": get_audio_paths()},
+        config=get_export_config(),
+        title="{model} on {dataset} ({feature}), {split} split",
+    script:
+        "../scripts/open_set.py"
 
 
 rule export_model:
     input:
         model="results/models/{dataset}/{split}/{feature}/{model}/model.pt",
         clusters="results/contour/clusters.json",
-        dictionaries=expand("results/motifs/{singer}.dictionary.tsv", singer=SINGERS),
+        dictionaries=expand(
+            "results/motifs/{singer}.dictionary.tsv", singer=SINGER_NAMES
+        ),
+        rejection="results/models/{dataset}/{split}/{feature}/{model}/rejection.json",
     output:
         model_dir=directory("results/export/{dataset}/{split}/{feature}/{model}"),
     log:

@@ -11,6 +11,6 @@ run_baseline_evaluation(
     metrics_path=snakemake.output.metrics,
     markdown_path=snakemake.output.markdown,
     title=snakemake.params.title,
-    seed=snakemake.params.seed,
+    seed=snakemake.params.train["seed"],
     log=log,
 )

@@ -15,11 +15,16 @@ from cantaor.logs import line_logger
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 p = snakemake.params
-if p.clips_table:
-    clips, skipped_files = read_clip_table(p.clips_table, on_bad=p.on_bad)
+if p.corpus["clips_table"]:
+    clips, skipped_files = read_clip_table(
+        p.corpus["clips_table"], on_bad=p.corpus["on_bad_recording"]
+    )
 else:
-    clips, skipped_files = scan_clip_folder(p.clips_dir, on_bad=p.on_bad)
-clips, left_out = select_singers(clips, p.singers, source=p.clips_table or p.clips_dir)
+    clips, skipped_files = scan_clip_folder(
+        p.corpus["clips_dir"], on_bad=p.corpus["on_bad_recording"]
+    )
+source = p.corpus["clips_table"] or p.corpus["clips_dir"]
+clips, left_out = select_singers(clips, p.corpus["singers"], source=source)
 log(
     f"{len(clips)} clips of {clips['singer'].nunique()} singers listed, "
     f"{len(skipped_files)} files skipped"
@@ -27,18 +32,18 @@ log(
 )
 items, skipped_clips = clip_items(
     clips,
-    min_shared_s=p.min_shared_s,
-    min_duration_s=p.min_duration_s,
-    on_bad=p.on_bad,
+    min_shared_s=p.corpus["clips_min_shared_s"],
+    min_duration_s=p.features["min_duration_s"],
+    on_bad=p.corpus["on_bad_recording"],
     log=log,
 )
 skipped = pd.concat([skipped_files, skipped_clips], ignore_index=True)
 report = clip_report(
     items,
     skipped,
-    deduplicate=p.deduplicate,
-    min_duration_s=p.min_duration_s,
-    max_dropped_share=p.max_dropped_share,
+    deduplicate=p.split["deduplicate"],
+    min_duration_s=p.features["min_duration_s"],
+    max_dropped_share=p.features["max_dropped_share"],
     singers_left_out=left_out,
 )
 write_parquet(items, snakemake.output.item_table)
@@ -48,7 +53,7 @@ for row in report["short_per_singer"]:
     if row["n_dropped"]:
         log(
             f"{row['singer']}: {row['n_dropped']} of {row['n_items']} clips "
-            f"({row['dropped_share']:.1%}) shorter than {p.min_duration_s} s, dropped"
+            f"({row['dropped_share']:.1%}) shorter than {p.features['min_duration_s']} s, dropped"
         )
 for warning in report["short_warnings"]:
     log(f"WARNING: {warning}")

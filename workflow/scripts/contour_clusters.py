@@ -8,9 +8,13 @@ from cantaor.io import write_json
 from cantaor.logs import line_logger
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
-p = snakemake.params
-summary = {"method": p.method, "seed": p.seed, "reference_hz": p.reference_hz}
-if p.method == "bands":
+c = snakemake.params.contour
+summary = {
+    "method": c["method"],
+    "seed": c["seed"],
+    "reference_hz": snakemake.params.f0["reference_hz"],
+}
+if c["method"] == "bands":
     # The bands method needs no clusters; the file records that it was used.
     summary.update(k=None, centers_cents=[])
 else:
@@ -21,18 +25,18 @@ else:
         ]
     )
     cents = cents[np.isfinite(cents)]
-    k = p.k
+    k = c["k"]
     if k == "auto":
         k, scores = choose_k(
-            cents, k_min=p.k_min, k_max=p.k_max, criterion=p.k_criterion, seed=p.seed
+            cents, k_min=c["k_min"], k_max=c["k_max"], criterion=c["k_criterion"], seed=c["seed"]
         )
         summary["k_selection"] = {
-            "criterion": p.k_criterion,
+            "criterion": c["k_criterion"],
             "scores": scores.replace({np.nan: None}).to_dict(orient="records"),
         }
-        log(f"k chosen by {p.k_criterion} over [{p.k_min}, {p.k_max}]: {k}")
+        log(f"k chosen by {c['k_criterion']} over [{c['k_min']}, {c['k_max']}]: {k}")
     log(f"{len(snakemake.input.f0)} recordings, {cents.size} voiced frames, k={k}")
-    centers_cents, inertia = fit_clusters(cents, k=int(k), seed=p.seed)
+    centers_cents, inertia = fit_clusters(cents, k=int(k), seed=c["seed"])
     summary.update(
         k=int(k), n_points=int(cents.size), inertia=inertia, centers_cents=centers_cents.tolist()
     )

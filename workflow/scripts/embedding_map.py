@@ -21,8 +21,8 @@ for model, path in zip(snakemake.params.models, snakemake.input.embeddings, stri
     frame = pd.read_parquet(path)
     coordinates = tsne_map(
         embedding_matrix(frame, source=path),
-        perplexity=snakemake.params.perplexity,
-        seed=snakemake.params.seed,
+        perplexity=snakemake.params.figures["tsne_perplexity"],
+        seed=snakemake.params.train["seed"],
     )
     maps[model] = frame[["singer", "subset"]].assign(x=coordinates[:, 0], y=coordinates[:, 1])
     log(f"{model}: {len(frame)} items mapped")

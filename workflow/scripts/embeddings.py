@@ -10,7 +10,7 @@ run_embeddings(
     index_path=snakemake.input.index,
     split_path=snakemake.input.split,
     embeddings_path=snakemake.output.embeddings,
-    device=snakemake.params.device,
+    device=snakemake.params.train["device"],
     threads=snakemake.threads,
     log=log,
 )

@@ -14,5 +14,6 @@ path = export_model_dir(
     dataset=w.dataset,
     feature=w.feature,
     model_name=w.model,
+    rejection_path=snakemake.input.rejection,
 )
 log(f"model directory {path}")

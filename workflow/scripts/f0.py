@@ -8,9 +8,9 @@ log = line_logger(snakemake.log[0], capture_stderr=True)
 p = snakemake.params
 table, status = f0_of_file(
     snakemake.input.audio,
-    sample_rate=p.sample_rate,
-    on_bad_recording=p.on_bad_recording,
-    **f0_arguments(dict(p.items()), num_threads=snakemake.threads),
+    sample_rate=p.f0["sample_rate"],
+    on_bad_recording=p.corpus["on_bad_recording"],
+    **f0_arguments(p.f0, num_threads=snakemake.threads),
 )
 status["recording"] = snakemake.wildcards.recording
 write_parquet(table, snakemake.output.f0)
@@ -24,6 +24,6 @@ else:
             "samples are clipped (flat at full scale); pitch is tracked on the clipped wave"
         )
     log(
-        f"{snakemake.input.audio}: {status['duration_s']:.1f} s, method {p.method}, "
+        f"{snakemake.input.audio}: {status['duration_s']:.1f} s, method {p.f0['method']}, "
         f"{len(table)} frames, {status['voiced_frames']} voiced"
     )

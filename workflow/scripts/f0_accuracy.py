@@ -26,7 +26,7 @@ row = score_recording(
     recording=snakemake.wildcards.recording,
     duration_s=audio.size / rate,
     wall_s=wall_s,
-    cent_tolerance=p.cent_tolerance,
+    cent_tolerance=p.f0_evaluation["cent_tolerance"],
 )
 write_parquet(row, snakemake.output.scores)
 scores = row.iloc[0]

@@ -10,7 +10,7 @@ log = line_logger(snakemake.log[0], capture_stderr=True)
 scores = pd.concat([pd.read_parquet(path) for path in snakemake.input.scores], ignore_index=True)
 summary = summarise_scores(scores)
 write_text(
-    accuracy_markdown(summary, cent_tolerance=snakemake.params.cent_tolerance),
+    accuracy_markdown(summary, cent_tolerance=snakemake.params.f0_evaluation["cent_tolerance"]),
     snakemake.output.table,
 )
 with atomic_path(snakemake.output.csv) as tmp:

@@ -8,13 +8,14 @@ from cantaor.logs import line_logger
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 p = snakemake.params
+c = p.contour
 f0 = pd.read_parquet(snakemake.input.f0)
 # The contour stage's own segmentation, with its settings.
 phrase = segment_phrases(
     f0["time_s"].to_numpy(),
     f0["voiced"].to_numpy(),
-    min_gap_s=p.min_gap_s,
-    min_phrase_s=p.min_phrase_s,
+    min_gap_s=c["min_gap_s"],
+    min_phrase_s=c["min_phrase_s"],
 )
 # The demo corpus's truth, when there is one.
 truth = pd.read_parquet(snakemake.input.truth) if snakemake.input.truth else None
@@ -24,13 +25,14 @@ plot_f0_phrases(
     phrase,
     path=snakemake.output.png,
     truth=truth,
-    reference_hz=p.reference_hz,
+    reference_hz=p.f0["reference_hz"],
     title=(
         f"{snakemake.wildcards.recording}: {n_phrases} phrases "
-        f"(unvoiced gap >= {p.min_gap_s:g} s ends one, phrases < {p.min_phrase_s:g} s dropped)"
+        f"(unvoiced gap >= {c['min_gap_s']:g} s ends one, "
+        f"phrases < {c['min_phrase_s']:g} s dropped)"
     ),
 )
 log(
     f"{len(f0)} frames, {int(f0['voiced'].sum())} voiced, {n_phrases} phrases "
-    f"(min_gap_s={p.min_gap_s}, min_phrase_s={p.min_phrase_s})"
+    f"(min_gap_s={c['min_gap_s']}, min_phrase_s={c['min_phrase_s']})"
 )

@@ -16,18 +16,18 @@ occurrences = pd.concat(
 with_motifs = set(occurrences["recording"])
 durations = {
     recording: soundfile.info(path).duration
-    for recording, path in p.audio_paths.items()
+    for recording, path in p.corpus["audio_paths"].items()
     if recording in with_motifs
 }
 items = build_items(
     snakemake.wildcards.dataset,
     occurrences,
-    p.groups,
+    p.corpus["groups"],
     recording_durations=durations,
-    seed=p.seed,
-    segment_s=p.segment_s,
-    avoid_motifs=p.avoid_motifs,
-    min_duration_s=p.min_duration_s,
+    seed=p.dataset_options["seed"],
+    segment_s=p.dataset_options["segment_s"],
+    avoid_motifs=p.dataset_options["avoid_motifs"],
+    min_duration_s=p.features["min_duration_s"],
 )
 for recording, missing in items.attrs.get("shortfall", {}).items():
     log(f"{recording}: {missing} random spans found no room outside the motifs and were left out")
@@ -37,15 +37,15 @@ for singer, count in items.groupby("singer").size().items():
     log(f"  {singer}: {count} items")
 drops, warnings = duration_drops(
     occurrences["singer"],
-    occurrences["duration_s"] < p.min_duration_s,
-    min_duration_s=p.min_duration_s,
-    max_dropped_share=p.max_dropped_share,
+    occurrences["duration_s"] < p.features["min_duration_s"],
+    min_duration_s=p.features["min_duration_s"],
+    max_dropped_share=p.features["max_dropped_share"],
 )
 for row in drops.itertuples():
     log(
         f"  {row.singer}: {row.n_dropped} of {row.n_items} motif occurrences "
         f"({row.dropped_share:.1%}) shorter than features.min_duration_s = "
-        f"{p.min_duration_s} s, dropped"
+        f"{p.features['min_duration_s']} s, dropped"
     )
 for warning in warnings:
     log(f"WARNING: {warning}")

@@ -8,26 +8,27 @@ from cantaor.motifs import build_dictionary
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 p = snakemake.params
+m = p.mining
 contours = {
     recording: pd.read_parquet(path)
     for recording, path in zip(p.recordings, snakemake.input.contours, strict=True)
 }
 dictionary, occurrences = build_dictionary(
-    snakemake.wildcards.singer,
+    p.singer,
     contours,
-    min_support=p.min_support,
-    min_gap=p.min_gap,
-    max_gap=p.max_gap,
-    min_length=p.min_length,
-    max_length=p.max_length,
-    scope=p.scope,
+    min_support=m["min_support"],
+    min_gap=m["min_gap"],
+    max_gap=m["max_gap"],
+    min_length=m["min_length"],
+    max_length=m["max_length"],
+    scope=m["scope"],
 )
 if dictionary.empty:
     # A singer without motifs would silently drop out of the classifier; stop instead.
     raise ValueError(
-        f"singer {snakemake.wildcards.singer}: no motif found in its {len(contours)} "
-        f"recording(s) ({', '.join(p.recordings)}) with mining.min_support={p.min_support}, "
-        f"mining.min_length={p.min_length}; lower these, add recordings of this singer, "
+        f"singer {p.singer}: no motif found in its {len(contours)} "
+        f"recording(s) ({', '.join(p.recordings)}) with mining.min_support={m['min_support']}, "
+        f"mining.min_length={m['min_length']}; lower these, add recordings of this singer, "
         "or remove the singer from the sample sheet"
     )
 with atomic_path(snakemake.output.dictionary) as tmp:

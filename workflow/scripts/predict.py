@@ -10,7 +10,7 @@ run_prediction(
     index_path=snakemake.input.index,
     split_path=snakemake.input.split,
     predictions_path=snakemake.output.predictions,
-    device=snakemake.params.device,
+    device=snakemake.params.train["device"],
     threads=snakemake.threads,
     log=log,
 )

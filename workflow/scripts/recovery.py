@@ -19,7 +19,7 @@ truth = pd.concat(
 found = pd.concat(
     [pd.read_parquet(path) for path in snakemake.input.occurrences], ignore_index=True
 )
-report = motif_recovery(truth, found, iou=snakemake.params.iou)
+report = motif_recovery(truth, found, iou=snakemake.params.recovery["iou"])
 write_json(report, snakemake.output.report)
 write_text(recovery_markdown(report), snakemake.output.markdown)
 log(f"precision {report['precision']}, recall {report['recall']}")

@@ -12,12 +12,12 @@ index = pd.read_parquet(snakemake.input.index)
 subsets, report, markdown = split_dataset(
     index,
     p.strategy,
-    test_fraction=p.test_fraction,
-    validation_fraction=p.validation_fraction,
-    seed=p.seed,
-    groups=p.groups,
-    untestable=p.untestable,
-    deduplicate=p.deduplicate,
+    test_fraction=p.split["test_fraction"],
+    validation_fraction=p.split["validation_fraction"],
+    seed=p.split["seed"],
+    groups=p.split["groups"],
+    untestable=p.split["untestable"],
+    deduplicate=p.split["deduplicate"],
     folds=p.folds,
     recording_folds=p.recording_folds,
 )
@@ -26,7 +26,7 @@ write_json(report, snakemake.output.leakage)
 write_text(markdown, snakemake.output.leakage_md)
 counts = subsets.merge(index[["item_id", "singer"]]).groupby(["subset", "singer"]).size()
 log(
-    f"split {p.strategy}, groups {p.groups}, deduplicated {report['deduplicated']}:\n"
+    f"split {p.strategy}, groups {p.split['groups']}, deduplicated {report['deduplicated']}:\n"
     f"{counts.to_string()}"
 )
 lost = report["split_units"]["singers_without_items"]

@@ -7,6 +7,7 @@ from cantaor.training_job import run_training
 log = line_logger(snakemake.log[0], capture_stderr=True)
 exit_on_signals(log)
 p = snakemake.params
+t = p.train
 run_training(
     tensor_path=snakemake.input.tensor,
     index_path=snakemake.input.index,
@@ -15,14 +16,15 @@ run_training(
     history_path=snakemake.output.history,
     model_name=snakemake.wildcards.model,
     model_options=p.model_options,
-    epochs=p.epochs,
-    batch_size=p.batch_size,
-    learning_rate=p.learning_rate,
-    patience=p.patience,
-    seed=p.seed,
-    bucket_by_length=p.bucket_by_length,
-    device=p.device,
-    mixed_precision=p.mixed_precision,
+    epochs=t["epochs"],
+    batch_size=t["batch_size"],
+    learning_rate=t["learning_rate"],
+    patience=t["patience"],
+    seed=t["seed"],
+    bucket_by_length=t["bucket_by_length"],
+    device=t["device"],
+    mixed_precision=t["mixed_precision"],
     threads=snakemake.threads,
+    built_with=p.built_with,
     log=log,
 )
