@@ -120,7 +120,7 @@ from fractions import Fraction
 from numbers import Integral, Real
 from pathlib import Path
 
-from cantaor.io import write_text
+from cantaor.atomic import write_text
 
 __all__ = ["find_occurrences", "mine_closed", "read_sequences", "write_patterns_tsv"]
 
@@ -293,7 +293,7 @@ def write_patterns_tsv(
     """Write patterns as a tab-separated table, atomically.
 
     Columns ``pattern`` (symbols joined by single spaces), ``support`` and
-    ``length``. The table is written atomically (:func:`cantaor.io.write_text`),
+    ``length``. The table is written atomically (:func:`cantaor.atomic.write_text`),
     so readers never see a partial file.
 
     Parameters
@@ -415,7 +415,178 @@ def _mine_contiguous(
 # --- [g, None]: classic BIDE (g == 0) and template closure (g >= 1) ---------------
 
 
+# Entries of the two position tables (next and previous position of each frequent
+# symbol) above which unbounded mining falls back to per-sequence Python lists.
+_TABLE_BUDGET = 1 << 25
+
+
 def _mine_unbounded(
+    encoded: list[tuple[int, ...]],
+    *,
+    threshold: int,
+    min_gap: int,
+    min_length: int,
+    max_length: int | None,
+) -> dict[tuple[int, ...], int]:
+    """Unbounded gaps on arrays: each projection is a matrix of first-instance positions.
+
+    The sequences are laid out in one flat array with a separator before each
+    sequence and after the last. ``after[g, f]`` is the first position at or after
+    ``g`` holding frequent symbol ``f`` in the same sequence (else the separator
+    that ends it), ``before[g, f]`` the last at or before ``g`` (else the separator
+    that starts it). A pattern's projection is a ``(length, support)`` matrix: for
+    each sequence that contains it, the positions of its first instance (greedy
+    leftmost, so the last row holds the earliest end). Growing, BackScan and the
+    backward-extension check are then a few gathers per pattern, whatever the
+    number of sequences.
+    """
+    import numpy as np
+
+    n_codes = 1 + max((max(seq) for seq in encoded if seq), default=-1)
+    containing = [0] * n_codes
+    for seq in encoded:
+        for code in set(seq):
+            containing[code] += 1
+    frequent_codes = [code for code in range(n_codes) if containing[code] >= threshold]
+    if not frequent_codes:
+        return {}
+    n_frequent = len(frequent_codes)
+    size = sum(map(len, encoded)) + len(encoded) + 1
+    if 2 * size * n_frequent > _TABLE_BUDGET:
+        return _mine_unbounded_lists(
+            encoded,
+            threshold=threshold,
+            min_gap=min_gap,
+            min_length=min_length,
+            max_length=max_length,
+        )
+    column_of = np.full(n_codes + 1, -1, dtype=np.int64)  # the last entry: separators
+    column_of[frequent_codes] = np.arange(n_frequent)
+    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+    # Separator k sits before sequence k; sequence k starts at starts[k].
+    separators = np.concatenate(([0], np.cumsum(lengths + 1)))
+    starts = separators[:-1] + 1
+    flat = np.full(size, n_codes, dtype=np.int64)
+    is_symbol = np.ones(size, dtype=bool)
+    is_symbol[separators] = False
+    flat[is_symbol] = np.fromiter(
+        (code for seq in encoded for code in seq), dtype=np.int64, count=size - len(separators)
+    )
+    columns = column_of[flat]
+    # The separators that close and open the sequence of every position.
+    closing = separators[np.searchsorted(separators, np.arange(size), side="left")]
+    opening = separators[np.searchsorted(separators, np.arange(size), side="right") - 1]
+    after = np.empty((size, n_frequent), dtype=np.int32)
+    before = np.empty((size, n_frequent), dtype=np.int32)
+    everywhere = np.arange(size)
+    for column in range(n_frequent):
+        at = np.flatnonzero(columns == column)
+        nxt = np.append(at, size)[np.searchsorted(at, everywhere, side="left")]
+        after[:, column] = np.where(nxt < closing, nxt, closing)
+        prv = np.insert(at, 0, -1)[np.searchsorted(at, everywhere, side="right")]
+        before[:, column] = np.where(prv > opening, prv, opening)
+    # Separators lead nowhere: after[sep] == before[sep] == sep.
+    after[separators] = separators[:, None]
+    before[separators] = separators[:, None]
+
+    stack = []
+    for column in range(n_frequent):
+        firsts = after[starts, column]
+        firsts = firsts[firsts < starts + lengths]
+        if firsts.size >= threshold:
+            stack.append(((column,), firsts[None, :].astype(np.int64)))
+    closed = {}
+    while stack:
+        pattern, firsts = stack.pop()
+        n, support = firsts.shape
+        ends = firsts[-1]
+        sequence_ends = closing[ends]
+        reach = ends + 1 if min_gap == 0 else np.minimum(ends + 1 + min_gap, sequence_ends)
+        following = after[reach]  # (support, n_frequent)
+        present = following < sequence_ends[:, None]
+        counts = present.sum(axis=0)
+        if min_gap == 0:
+            # BackScan (semi-maximum periods) and, for a pattern that no forward extension
+            # matches, the backward extensions (maximum periods), in one pass.
+            starts_of_match = [ends]
+            if n >= min_length and not (counts == support).any():
+                starts_of_match.append(before[sequence_ends - 1, pattern[-1]])
+            shared = _shared_period_columns(
+                after, before, opening, pattern, firsts, starts_of_match
+            )
+            if shared[0]:
+                continue  # BackScan: a symbol lies in the same semi-maximum period everywhere
+            is_closed = len(shared) == 2 and not shared[1]
+        elif n >= min_length:
+            sequence_ids = np.searchsorted(separators, ends) - 1
+            local = (firsts - starts[sequence_ids]).T.tolist()
+            projection = list(zip(sequence_ids.tolist(), map(tuple, local), strict=True))
+            codes = tuple(frequent_codes[column] for column in pattern)
+            is_closed = not _template_witness(encoded, codes, projection, min_gap)
+        else:
+            is_closed = False
+        if is_closed:
+            closed[tuple(frequent_codes[column] for column in pattern)] = support
+        if max_length is None or n < max_length:
+            for column in np.flatnonzero(counts >= threshold).tolist():
+                keep = present[:, column]
+                grown = np.vstack((firsts[:, keep], following[keep, column]))
+                stack.append(((*pattern, column), grown))
+    return closed
+
+
+def _shared_period_columns(after, before, opening, pattern, firsts, starts_of_match):
+    """For each array of match starts: whether a frequent symbol lies in one period everywhere.
+
+    The pattern is matched from the right, starting at ``last`` (one position per
+    sequence): its earliest end (``firsts[-1]``) gives the semi-maximum periods
+    (BackScan), the last position of its last symbol the maximum periods
+    (backward extensions); see :func:`_shared_period_symbol`. A few sequences are
+    tried first, for every period and symbol, and the others only for the
+    (period, symbol) pairs that survived: most patterns share nothing even there.
+    """
+    import numpy as np
+
+    support = firsts.shape[1]
+    few = support if support <= 2 * _FIRST_TRY else _FIRST_TRY
+    checks = len(starts_of_match)
+    sample = np.hstack([firsts[:, :few]] * checks) if checks > 1 else firsts[:, :few]
+    lasts = np.concatenate([last[:few] for last in starts_of_match])
+    right, low = _periods(before, opening, pattern, sample, lasts)
+    inside = (after[low] < right[:, :, None]).reshape(len(pattern), checks, few, -1)
+    shared = inside.all(axis=2)  # (n, checks, n_frequent)
+    verdicts = []
+    for check, last in enumerate(starts_of_match):
+        candidates = shared[:, check]
+        if few == support or not candidates.any():
+            verdicts.append(bool(candidates.any()))
+            continue
+        periods, columns = np.nonzero(candidates)
+        right, low = _periods(before, opening, pattern, firsts[:, few:], last[few:])
+        inside = after[low[periods], columns[:, None]] < right[periods]  # (pairs, sequences)
+        verdicts.append(bool(inside.all(axis=1).any()))
+    return verdicts
+
+
+# Sequences :func:`_shared_period_columns` tries before all the others.
+_FIRST_TRY = 8
+
+
+def _periods(before, opening, pattern, firsts, last):
+    """Bounds of the periods: period k of a sequence runs from ``low[k]`` to ``right[k] - 1``."""
+    import numpy as np
+
+    right = np.empty_like(firsts)
+    right[-1] = last
+    for k in range(len(pattern) - 2, -1, -1):
+        right[k] = before[right[k + 1] - 1, pattern[k]]
+    low = np.empty_like(firsts)
+    low[0] = opening[last] + 1
+    low[1:] = firsts[:-1] + 1
+    return right, low
+
+
+def _mine_unbounded_lists(
     encoded: list[tuple[int, ...]],
     *,
     threshold: int,
