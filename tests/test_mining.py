@@ -222,6 +222,21 @@ def test_unbounded_without_position_tables_matches_brute_force(
     assert mined == brute_force_closed(database, min_support=min_support, **options)
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    database=databases(),
+    gaps=st.sampled_from([(0, 1), (1, 2), (0, 2), (2, 2)]),
+    min_support=min_supports,
+    max_length=st.one_of(st.none(), st.integers(1, 4)),
+)
+def test_bounded_walks_in_small_chunks_match_brute_force(database, gaps, min_support, max_length):
+    # The closure walks go over the witnesses a chunk at a time; tiny chunks must agree.
+    options = {"min_gap": gaps[0], "max_gap": gaps[1], "max_length": max_length}
+    with mock.patch.object(mining, "_WALK_CHUNK", 2):
+        mined = mine_closed(database, min_support=min_support, **options)
+    assert mined == brute_force_closed(database, min_support=min_support, **options)
+
+
 @pytest.mark.parametrize("support", [2, 3])
 def test_unbounded_backscan_on_copies_of_a_long_phrase(support):
     # Every subsequence of the phrase is frequent; BackScan keeps the search to one path.

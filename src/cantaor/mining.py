@@ -103,10 +103,12 @@ Any other bounded ``[min_gap, max_gap]`` (Gap-BIDE's setting)
     complete frequent set (no length cap) and, for each frequent ``Q``, walks
     the patterns that occur in ``Q`` (only through prefixes at least as
     supported as ``Q``: a prefix of a pattern occurs wherever the pattern
-    does), marking those with the support of ``Q``. This costs far more than
-    the other settings on large databases (see ``benchmarks/bench_mining.py``),
-    and highly repetitive data (many copies of one long phrase) makes the
-    frequent set explode.
+    does), marking those with the support of ``Q``. Both steps run level by
+    level (one pattern length at a time) on numpy arrays of all occurrences or
+    walk states, so the cost follows the number of occurrences. It still costs
+    more than the other settings on large databases (see
+    ``benchmarks/bench_mining.py``), and highly repetitive data (many copies of
+    one long phrase) makes the frequent set explode.
 """
 
 from __future__ import annotations
@@ -765,128 +767,275 @@ def _mine_bounded(
     min_length: int,
     max_length: int | None,
 ) -> dict[tuple[int, ...], int]:
-    frequent = _frequent_bounded(encoded, threshold=threshold, min_gap=min_gap, max_gap=max_gap)
-    report_up_to = max(map(len, frequent), default=0) if max_length is None else max_length
-    not_closed: set[tuple[int, ...]] = set()
-    for witness, support in frequent.items():
-        _mark_sub_patterns(
-            witness,
-            support,
-            frequent,
+    """Bounded gaps on arrays: the complete frequent set, then the exact closure marks.
+
+    Both steps go level by level (one pattern length at a time) over arrays that
+    hold every occurrence (frequent set) or every walk state (closure) of the
+    level at once, so their cost follows the number of occurrences and states,
+    with a handful of numpy operations per level instead of Python work per
+    pattern.
+
+    The closure marks: every frequent pattern (a witness) marks the reportable
+    patterns that occur in it and have its support. Work is saved where the
+    witness's prefix (or suffix) has the same support: that shorter witness marks
+    the patterns occurring in it, so this one only walks occurrences that end at
+    its last index (or start at index 0); by induction on the witness length,
+    every pattern that occurs in a frequent pattern of the same support is still
+    marked. The shorter witness itself occurs in this one only without gaps (or
+    as a single symbol), so it is marked directly.
+    """
+    import numpy as np
+
+    trie = _frequent_trie(encoded, threshold=threshold, min_gap=min_gap, max_gap=max_gap)
+    if trie is None:
+        return {}
+    rows, lengths, supports, parents, suffixes, offsets, keys, n_codes = trie
+    longest = int(lengths.max())
+    report_up_to = longest if max_length is None else min(max_length, longest)
+    not_closed = np.zeros(len(supports), dtype=bool)
+    prefix_same = np.zeros(len(supports), dtype=bool)
+    suffix_same = np.zeros(len(supports), dtype=bool)
+    longer = lengths >= 2
+    prefix_same[longer] = supports[parents[longer]] == supports[longer]
+    suffix_same[longer] = supports[suffixes[longer]] == supports[longer]
+    # The shorter witnesses occur in a pattern only without gaps (or as single symbols).
+    shorter = longer & (lengths - 1 >= min_length) & (lengths - 1 <= report_up_to)
+    if min_gap > 0:
+        shorter &= lengths == 2
+    not_closed[parents[shorter & prefix_same]] = True
+    not_closed[suffixes[shorter & suffix_same]] = True
+
+    witnesses = np.flatnonzero(longer)
+    for chunk in range(0, len(witnesses), _WALK_CHUNK):
+        _mark_walks(
+            witnesses[chunk : chunk + _WALK_CHUNK],
+            rows,
+            lengths,
+            supports,
+            prefix_same,
+            suffix_same,
+            offsets,
+            keys,
+            n_codes,
             not_closed,
             min_gap=min_gap,
             max_gap=max_gap,
             min_length=min_length,
-            max_length=report_up_to,
+            report_up_to=report_up_to,
         )
+    reported = np.flatnonzero((lengths >= min_length) & (lengths <= report_up_to) & ~not_closed)
     return {
-        pattern: support
-        for pattern, support in frequent.items()
-        if min_length <= len(pattern) <= report_up_to and pattern not in not_closed
+        tuple(row[:length]): support
+        for row, length, support in zip(
+            rows[reported].tolist(),
+            lengths[reported].tolist(),
+            supports[reported].tolist(),
+            strict=True,
+        )
     }
 
 
-def _mark_sub_patterns(
-    witness: tuple[int, ...],
-    support: int,
-    frequent: dict[tuple[int, ...], int],
-    not_closed: set[tuple[int, ...]],
+# Witnesses walked together by :func:`_mark_walks` (bounds the memory of one level).
+_WALK_CHUNK = 1 << 16
+
+
+def _mark_walks(
+    witnesses,
+    rows,
+    lengths,
+    supports,
+    prefix_same,
+    suffix_same,
+    offsets,
+    keys,
+    n_codes,
+    not_closed,
     *,
     min_gap: int,
     max_gap: int,
     min_length: int,
-    max_length: int,
+    report_up_to: int,
 ) -> None:
-    """Add to ``not_closed`` the reportable proper sub-patterns of ``witness`` with its support.
+    """Mark the reportable proper sub-patterns of ``witnesses`` that have their support.
 
-    Work is saved where the witness's prefix ``witness[:-1]`` (or suffix
-    ``witness[1:]``) has the same support: that shorter witness is marked here, and
-    its own call marks the patterns occurring in it, so this call only walks
-    occurrences that end at the last index (or start at index 0). By induction on
-    witness length, every pattern that occurs in a frequent pattern of the same
-    support is still marked.
+    A walk state is (witness, sub-pattern, index where that occurrence of the
+    sub-pattern in the witness ends); all states of one sub-pattern length are
+    advanced together. Where the witness's prefix has its support, only
+    occurrences ending at its last index count, and where its suffix has it, only
+    those starting at index 0 (the shorter witness marks the others; see
+    :func:`_mine_bounded`). A sub-pattern is extended only while it is at
+    least as supported as the witness (a prefix occurs wherever its pattern does).
     """
-    size = len(witness)
-    limit = min(size - 1, max_length)  # proper sub-patterns that could be reported
-    if limit == 0:
-        return
-    prefix_same = frequent[witness[:-1]] == support
-    suffix_same = frequent[witness[1:]] == support
-    # The shorter witnesses occur in this one only without gaps (or as single symbols).
-    if min_length <= size - 1 <= max_length and (min_gap == 0 or size == 2):
-        if prefix_same:
-            not_closed.add(witness[:-1])
-        if suffix_same:
-            not_closed.add(witness[1:])
+    import numpy as np
+
+    size = lengths[witnesses]
     last = size - 1
-    windows = [range(end + 1 + min_gap, min(end + 1 + max_gap, last) + 1) for end in range(size)]
-    if prefix_same:
-        # Only occurrences ending at the last index count; an occurrence ending at ``end``
-        # needs this many more symbols to get there.
-        needed = [-(-(last - end) // (max_gap + 1)) for end in range(size)]
-    starts = [0] if suffix_same else range(size)
-    # Level by level, all of one length: (pattern occurring in the witness, index where
-    # that occurrence ends).
-    level = {((witness[i],), i) for i in starts if frequent[(witness[i],)] >= support}
+    target = supports[witnesses]
+    limit = np.minimum(size - 1, report_up_to)
+    # Start states: every index, or only index 0 where the suffix has the same support.
+    starts_all = ~suffix_same[witnesses]
+    count = np.where(starts_all, size, 1)
+    owner = np.repeat(np.arange(len(witnesses)), count)
+    end = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    # The symbols of a frequent pattern are frequent: every start is found.
+    sub = _child_ids(None, rows[witnesses[owner], end], 0, offsets, keys, n_codes)
+    keep = supports[sub] >= target[owner]
+    owner, end, sub = owner[keep], end[keep], sub[keep]
     length = 1
-    while level:
-        following = set()
-        for sub, end in level:
-            if (
-                length >= min_length
-                and frequent[sub] == support
-                and (not prefix_same or end == last)
-            ):
-                not_closed.add(sub)
-            if prefix_same:
-                if end == last or length + needed[end] > limit:
-                    continue
-            elif length == limit:
-                continue
-            for index in windows[end]:
-                longer = (*sub, witness[index])
-                # A prefix is at least as supported as the pattern it starts.
-                if frequent.get(longer, 0) >= support:
-                    following.add((longer, index))
-        level = following
+    while owner.size:
+        witness = witnesses[owner]
+        ends_last = end == last[owner]
+        same_prefix = prefix_same[witness]
+        if length >= min_length:
+            marked = (supports[sub] == target[owner]) & (~same_prefix | ends_last)
+            marked &= length < size[owner]
+            not_closed[sub[marked]] = True
+        needed = -(-(last[owner] - end) // (max_gap + 1))
+        go = np.where(
+            same_prefix, ~ends_last & (length + needed <= limit[owner]), length < limit[owner]
+        )
+        owner, end, sub = owner[go], end[go], sub[go]
+        if not owner.size:
+            break
+        grown_owner, grown_end, grown_sub = [], [], []
+        for gap in range(min_gap, max_gap + 1):
+            index = end + 1 + gap
+            inside = index <= last[owner]
+            o, i, s = owner[inside], index[inside], sub[inside]
+            child = _child_ids(s, rows[witnesses[o], i], length, offsets, keys, n_codes)
+            found = child >= 0
+            o, i, child = o[found], i[found], child[found]
+            strong = supports[child] >= target[o]
+            grown_owner.append(o[strong])
+            grown_end.append(i[strong])
+            grown_sub.append(child[strong])
+        owner = np.concatenate(grown_owner)
+        end = np.concatenate(grown_end)
+        sub = np.concatenate(grown_sub)
+        if max_gap > min_gap and owner.size:
+            # The same (witness, sub-pattern, end) reached along two paths: walk it once.
+            order = np.lexsort((end, sub, owner))
+            owner, end, sub = owner[order], end[order], sub[order]
+            first = np.ones(owner.size, dtype=bool)
+            first[1:] = (owner[1:] != owner[:-1]) | (sub[1:] != sub[:-1]) | (end[1:] != end[:-1])
+            owner, end, sub = owner[first], end[first], sub[first]
         length += 1
 
 
-def _frequent_bounded(
-    encoded: list[tuple[int, ...]], *, threshold: int, min_gap: int, max_gap: int
-) -> dict[tuple[int, ...], int]:
-    """Every frequent pattern (any length) with its support, by pattern growth."""
-    roots: dict[int, list[tuple[int, list[int]]]] = defaultdict(list)
-    for sid, seq in enumerate(encoded):
-        positions: dict[int, list[int]] = defaultdict(list)
-        for position, symbol in enumerate(seq):
-            positions[symbol].append(position)
-        for symbol, ends in positions.items():
-            roots[symbol].append((sid, ends))
-    stack = [
-        ((symbol,), projection)
-        for symbol, projection in roots.items()
-        if len(projection) >= threshold
-    ]
-    frequent = {}
-    while stack:
-        pattern, projection = stack.pop()
-        frequent[pattern] = len(projection)
-        children: dict[int, list[tuple[int, list[int]]]] = defaultdict(list)
-        for sid, ends in projection:
-            seq = encoded[sid]
-            reached: dict[int, set[int]] = defaultdict(set)
-            for end in ends:
-                for position in range(end + 1 + min_gap, min(end + 1 + max_gap, len(seq) - 1) + 1):
-                    reached[seq[position]].add(position)
-            for symbol, positions in reached.items():
-                children[symbol].append((sid, sorted(positions)))
-        stack.extend(
-            ((*pattern, symbol), child)
-            for symbol, child in children.items()
-            if len(child) >= threshold
+def _child_ids(parent_ids, symbols, parent_length, offsets, keys, n_codes):
+    """Global ids of ``parent + (symbol,)`` (-1 where not frequent).
+
+    ``parent_ids`` are global ids of patterns of ``parent_length`` symbols (ignored
+    when ``parent_length == 0``: the children are single symbols).
+    """
+    import numpy as np
+
+    level_keys = keys[parent_length]
+    if parent_length == 0:
+        wanted = symbols.astype(np.int64)
+    else:
+        wanted = (parent_ids - offsets[parent_length - 1]) * n_codes + symbols
+    where = np.searchsorted(level_keys, wanted)
+    where = np.minimum(where, len(level_keys) - 1)
+    found = level_keys[where] == wanted
+    return np.where(found, where + offsets[parent_length], -1)
+
+
+def _frequent_trie(encoded, *, threshold, min_gap, max_gap):
+    """Every frequent pattern under a bounded gap, level by level on arrays.
+
+    Returns None when no symbol is frequent, else ``(rows, lengths, supports,
+    parents, suffixes, offsets, keys, n_codes)`` over global pattern ids (level by
+    level, each level sorted by (parent, last symbol)): ``rows[i, :lengths[i]]`` the
+    symbols, ``parents`` the id without the last symbol and ``suffixes`` without the
+    first (-1 for single symbols); ``offsets[k]`` the first id of length ``k + 1``,
+    ``keys[k]`` the sorted ``parent_local_id * n_codes + symbol`` of that level.
+    An occurrence is (pattern id, end position in the flat database); extending all
+    occurrences of a level by every allowed gap gives the next level's candidates.
+    """
+    import numpy as np
+
+    n_codes = 1 + max((max(seq) for seq in encoded if seq), default=-1)
+    total = sum(map(len, encoded))
+    if total == 0:
+        return None
+    # Flat database: each sequence followed by max_gap + 1 separators (-1), so that a
+    # position reached from an occurrence is always inside the array.
+    pad = max_gap + 1
+    seq_lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+    starts = np.concatenate(([0], np.cumsum(seq_lengths + pad)[:-1]))
+    data = np.full(total + pad * len(encoded), -1, dtype=np.int64)
+    owner = np.full(data.size, -1, dtype=np.int64)
+    within = np.arange(total) - np.repeat(np.cumsum(seq_lengths) - seq_lengths, seq_lengths)
+    positions = np.repeat(starts, seq_lengths) + within
+    data[positions] = np.fromiter((c for seq in encoded for c in seq), dtype=np.int64, count=total)
+    owner[positions] = np.repeat(np.arange(len(encoded)), seq_lengths)
+
+    def frequent_groups(key, position):
+        """Sort occurrences by (key, position), drop repeats, count sequences per key."""
+        order = np.lexsort((position, key))
+        key, position = key[order], position[order]
+        fresh = np.ones(key.size, dtype=bool)
+        fresh[1:] = (key[1:] != key[:-1]) | (position[1:] != position[:-1])
+        key, position = key[fresh], position[fresh]
+        new_key = np.ones(key.size, dtype=bool)
+        new_key[1:] = key[1:] != key[:-1]
+        seq = owner[position]
+        new_seq = new_key.copy()
+        new_seq[1:] |= seq[1:] != seq[:-1]
+        group = np.cumsum(new_key) - 1
+        support = np.bincount(group, weights=new_seq).astype(np.int64)
+        group_keys = key[new_key]
+        frequent = support >= threshold
+        local = np.cumsum(frequent) - 1
+        keep = frequent[group]
+        return group_keys[frequent], support[frequent], local[group[keep]], position[keep]
+
+    level_keys, level_supports, occ_id, occ_pos = frequent_groups(data[positions], positions)
+    if not level_keys.size:
+        return None
+    keys = [level_keys]
+    supports = [level_supports]
+    parents = [np.full(level_keys.size, -1, dtype=np.int64)]
+    symbols = [level_keys]
+    offsets = [0]
+    while occ_id.size:
+        candidates_key, candidates_pos = [], []
+        for gap in range(min_gap, max_gap + 1):
+            reached = occ_pos + 1 + gap
+            ok = owner[reached] == owner[occ_pos]
+            candidates_key.append(occ_id[ok] * n_codes + data[reached[ok]])
+            candidates_pos.append(reached[ok])
+        level_keys, level_supports, occ_id, occ_pos = frequent_groups(
+            np.concatenate(candidates_key), np.concatenate(candidates_pos)
         )
-    return frequent
+        if not level_keys.size:
+            break
+        offsets.append(offsets[-1] + keys[-1].size)
+        keys.append(level_keys)
+        supports.append(level_supports)
+        parents.append(level_keys // n_codes + offsets[-2])
+        symbols.append(level_keys % n_codes)
+    n_levels = len(keys)
+    offsets.append(offsets[-1] + keys[-1].size)
+    n_patterns = offsets[-1]
+    lengths = np.repeat(np.arange(1, n_levels + 1), [k.size for k in keys])
+    supports = np.concatenate(supports)
+    parents = np.concatenate(parents)
+    rows = np.zeros((n_patterns, n_levels), dtype=np.int32 if n_codes < 2**31 else np.int64)
+    suffixes = np.full(n_patterns, -1, dtype=np.int64)
+    for level in range(n_levels):
+        ids = np.arange(offsets[level], offsets[level + 1])
+        if level:
+            rows[ids, :level] = rows[parents[ids], :level]
+            if level == 1:
+                suffixes[ids] = _child_ids(None, symbols[level], 0, offsets, keys, n_codes)
+            else:
+                suffixes[ids] = _child_ids(
+                    suffixes[parents[ids]], symbols[level], level - 1, offsets, keys, n_codes
+                )
+        rows[ids, level] = symbols[level]
+    return rows, lengths, supports, parents, suffixes, offsets, keys, n_codes
 
 
 def _first_in_window(positions: list[int], after: int, min_gap: int, max_gap: int | None) -> int:
