@@ -121,6 +121,7 @@ from collections.abc import Hashable, Iterable, Sequence
 from fractions import Fraction
 from numbers import Integral, Real
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from cantaor.atomic import write_text
 
@@ -758,6 +759,19 @@ def _template_witness(
 # --- other bounded gaps: complete frequent set, then exact closure -----------------
 
 
+class _Trie(NamedTuple):
+    """The frequent patterns of a bounded gap (see :func:`_frequent_trie`)."""
+
+    rows: Any
+    lengths: Any
+    supports: Any
+    parents: Any
+    suffixes: Any
+    offsets: list[int]
+    keys: list[Any]
+    n_codes: int
+
+
 def _mine_bounded(
     encoded: list[tuple[int, ...]],
     *,
@@ -789,7 +803,7 @@ def _mine_bounded(
     trie = _frequent_trie(encoded, threshold=threshold, min_gap=min_gap, max_gap=max_gap)
     if trie is None:
         return {}
-    rows, lengths, supports, parents, suffixes, offsets, keys, n_codes = trie
+    lengths, supports, parents, suffixes = trie.lengths, trie.supports, trie.parents, trie.suffixes
     longest = int(lengths.max())
     report_up_to = longest if max_length is None else min(max_length, longest)
     not_closed = np.zeros(len(supports), dtype=bool)
@@ -809,14 +823,9 @@ def _mine_bounded(
     for chunk in range(0, len(witnesses), _WALK_CHUNK):
         _mark_walks(
             witnesses[chunk : chunk + _WALK_CHUNK],
-            rows,
-            lengths,
-            supports,
+            trie,
             prefix_same,
             suffix_same,
-            offsets,
-            keys,
-            n_codes,
             not_closed,
             min_gap=min_gap,
             max_gap=max_gap,
@@ -827,7 +836,7 @@ def _mine_bounded(
     return {
         tuple(row[:length]): support
         for row, length, support in zip(
-            rows[reported].tolist(),
+            trie.rows[reported].tolist(),
             lengths[reported].tolist(),
             supports[reported].tolist(),
             strict=True,
@@ -841,14 +850,9 @@ _WALK_CHUNK = 1 << 16
 
 def _mark_walks(
     witnesses,
-    rows,
-    lengths,
-    supports,
+    trie: _Trie,
     prefix_same,
     suffix_same,
-    offsets,
-    keys,
-    n_codes,
     not_closed,
     *,
     min_gap: int,
@@ -868,6 +872,7 @@ def _mark_walks(
     """
     import numpy as np
 
+    rows, lengths, supports = trie.rows, trie.lengths, trie.supports
     size = lengths[witnesses]
     last = size - 1
     target = supports[witnesses]
@@ -878,7 +883,7 @@ def _mark_walks(
     owner = np.repeat(np.arange(len(witnesses)), count)
     end = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
     # The symbols of a frequent pattern are frequent: every start is found.
-    sub = _child_ids(None, rows[witnesses[owner], end], 0, offsets, keys, n_codes)
+    sub = _child_ids(None, rows[witnesses[owner], end], 0, trie)
     keep = supports[sub] >= target[owner]
     owner, end, sub = owner[keep], end[keep], sub[keep]
     length = 1
@@ -902,7 +907,7 @@ def _mark_walks(
             index = end + 1 + gap
             inside = index <= last[owner]
             o, i, s = owner[inside], index[inside], sub[inside]
-            child = _child_ids(s, rows[witnesses[o], i], length, offsets, keys, n_codes)
+            child = _child_ids(s, rows[witnesses[o], i], length, trie)
             found = child >= 0
             o, i, child = o[found], i[found], child[found]
             strong = supports[child] >= target[o]
@@ -922,7 +927,7 @@ def _mark_walks(
         length += 1
 
 
-def _child_ids(parent_ids, symbols, parent_length, offsets, keys, n_codes):
+def _child_ids(parent_ids, symbols, parent_length, trie: _Trie):
     """Global ids of ``parent + (symbol,)`` (-1 where not frequent).
 
     ``parent_ids`` are global ids of patterns of ``parent_length`` symbols (ignored
@@ -930,7 +935,8 @@ def _child_ids(parent_ids, symbols, parent_length, offsets, keys, n_codes):
     """
     import numpy as np
 
-    level_keys = keys[parent_length]
+    offsets, n_codes = trie.offsets, trie.n_codes
+    level_keys = trie.keys[parent_length]
     if parent_length == 0:
         wanted = symbols.astype(np.int64)
     else:
@@ -944,9 +950,9 @@ def _child_ids(parent_ids, symbols, parent_length, offsets, keys, n_codes):
 def _frequent_trie(encoded, *, threshold, min_gap, max_gap):
     """Every frequent pattern under a bounded gap, level by level on arrays.
 
-    Returns None when no symbol is frequent, else ``(rows, lengths, supports,
-    parents, suffixes, offsets, keys, n_codes)`` over global pattern ids (level by
-    level, each level sorted by (parent, last symbol)): ``rows[i, :lengths[i]]`` the
+    Returns None when no symbol is frequent, else a :class:`_Trie` over global
+    pattern ids (level by level, each level sorted by (parent, last symbol)):
+    ``rows[i, :lengths[i]]`` the
     symbols, ``parents`` the id without the last symbol and ``suffixes`` without the
     first (-1 for single symbols); ``offsets[k]`` the first id of length ``k + 1``,
     ``keys[k]`` the sorted ``parent_local_id * n_codes + symbol`` of that level.
@@ -1023,19 +1029,17 @@ def _frequent_trie(encoded, *, threshold, min_gap, max_gap):
     supports = np.concatenate(supports)
     parents = np.concatenate(parents)
     rows = np.zeros((n_patterns, n_levels), dtype=np.int32 if n_codes < 2**31 else np.int64)
+    trie = _Trie(rows, lengths, supports, parents, None, offsets, keys, n_codes)
     suffixes = np.full(n_patterns, -1, dtype=np.int64)
     for level in range(n_levels):
         ids = np.arange(offsets[level], offsets[level + 1])
         if level:
             rows[ids, :level] = rows[parents[ids], :level]
-            if level == 1:
-                suffixes[ids] = _child_ids(None, symbols[level], 0, offsets, keys, n_codes)
-            else:
-                suffixes[ids] = _child_ids(
-                    suffixes[parents[ids]], symbols[level], level - 1, offsets, keys, n_codes
-                )
+            # Q[1:] of Q = parent + (symbol,) is (parent[1:]) + (symbol,).
+            parent_suffixes = suffixes[parents[ids]] if level > 1 else None
+            suffixes[ids] = _child_ids(parent_suffixes, symbols[level], level - 1, trie)
         rows[ids, level] = symbols[level]
-    return rows, lengths, supports, parents, suffixes, offsets, keys, n_codes
+    return trie._replace(suffixes=suffixes)
 
 
 def _first_in_window(positions: list[int], after: int, min_gap: int, max_gap: int | None) -> int:
