@@ -418,9 +418,10 @@ def _mine_contiguous(
 # --- [g, None]: classic BIDE (g == 0) and template closure (g >= 1) ---------------
 
 
-# Entries of the two position tables (next and previous position of each frequent
-# symbol) above which unbounded mining falls back to per-sequence Python lists.
-_TABLE_BUDGET = 1 << 25
+# Entries (8 bytes each) of the two position tables (next and previous position of
+# each frequent symbol) above which unbounded mining falls back to per-sequence
+# Python lists: 128 MB.
+_TABLE_BUDGET = 1 << 24
 
 
 def _mine_unbounded(
@@ -434,9 +435,9 @@ def _mine_unbounded(
     """Unbounded gaps on arrays: each projection is a matrix of first-instance positions.
 
     The sequences are laid out in one flat array with a separator before each
-    sequence and after the last. ``after[g, f]`` is the first position at or after
+    sequence and after the last. ``after[f, g]`` is the first position at or after
     ``g`` holding frequent symbol ``f`` in the same sequence (else the separator
-    that ends it), ``before[g, f]`` the last at or before ``g`` (else the separator
+    that ends it), ``before[f, g]`` the last at or before ``g`` (else the separator
     that starts it). A pattern's projection is a ``(length, support)`` matrix: for
     each sequence that contains it, the positions of its first instance (greedy
     leftmost, so the last row holds the earliest end). Growing, BackScan and the
@@ -479,25 +480,26 @@ def _mine_unbounded(
     # The separators that close and open the sequence of every position.
     closing = separators[np.searchsorted(separators, np.arange(size), side="left")]
     opening = separators[np.searchsorted(separators, np.arange(size), side="right") - 1]
-    after = np.empty((size, n_frequent), dtype=np.int32)
-    before = np.empty((size, n_frequent), dtype=np.int32)
+    # One row per frequent symbol (gathers along a row are the fast ones).
+    after = np.empty((n_frequent, size), dtype=np.int64)
+    before = np.empty((n_frequent, size), dtype=np.int64)
     everywhere = np.arange(size)
     for column in range(n_frequent):
         at = np.flatnonzero(columns == column)
         nxt = np.append(at, size)[np.searchsorted(at, everywhere, side="left")]
-        after[:, column] = np.where(nxt < closing, nxt, closing)
+        after[column] = np.where(nxt < closing, nxt, closing)
         prv = np.insert(at, 0, -1)[np.searchsorted(at, everywhere, side="right")]
-        before[:, column] = np.where(prv > opening, prv, opening)
-    # Separators lead nowhere: after[sep] == before[sep] == sep.
-    after[separators] = separators[:, None]
-    before[separators] = separators[:, None]
+        before[column] = np.where(prv > opening, prv, opening)
+    # Separators lead nowhere: after[:, sep] == before[:, sep] == sep.
+    after[:, separators] = separators
+    before[:, separators] = separators
 
     stack = []
     for column in range(n_frequent):
-        firsts = after[starts, column]
+        firsts = after[column, starts]
         firsts = firsts[firsts < starts + lengths]
         if firsts.size >= threshold:
-            stack.append(((column,), firsts[None, :].astype(np.int64)))
+            stack.append(((column,), firsts[None, :]))
     closed = {}
     while stack:
         pattern, firsts = stack.pop()
@@ -505,15 +507,15 @@ def _mine_unbounded(
         ends = firsts[-1]
         sequence_ends = closing[ends]
         reach = ends + 1 if min_gap == 0 else np.minimum(ends + 1 + min_gap, sequence_ends)
-        following = after[reach]  # (support, n_frequent)
-        present = following < sequence_ends[:, None]
-        counts = present.sum(axis=0)
+        following = after.take(reach, axis=1)  # (n_frequent, support)
+        present = following < sequence_ends
+        counts = present.sum(axis=1)
         if min_gap == 0:
             # BackScan (semi-maximum periods) and, for a pattern that no forward extension
             # matches, the backward extensions (maximum periods), in one pass.
             starts_of_match = [ends]
             if n >= min_length and not (counts == support).any():
-                starts_of_match.append(before[sequence_ends - 1, pattern[-1]])
+                starts_of_match.append(before[pattern[-1]].take(sequence_ends - 1))
             shared = _shared_period_columns(
                 after, before, opening, pattern, firsts, starts_of_match
             )
@@ -532,8 +534,8 @@ def _mine_unbounded(
             closed[tuple(frequent_codes[column] for column in pattern)] = support
         if max_length is None or n < max_length:
             for column in np.flatnonzero(counts >= threshold).tolist():
-                keep = present[:, column]
-                grown = np.vstack((firsts[:, keep], following[keep, column]))
+                keep = present[column]
+                grown = np.vstack((firsts[:, keep], following[column, keep]))
                 stack.append(((*pattern, column), grown))
     return closed
 
@@ -544,20 +546,21 @@ def _shared_period_columns(after, before, opening, pattern, firsts, starts_of_ma
     The pattern is matched from the right, starting at ``last`` (one position per
     sequence): its earliest end (``firsts[-1]``) gives the semi-maximum periods
     (BackScan), the last position of its last symbol the maximum periods
-    (backward extensions); see :func:`_shared_period_symbol`. A few sequences are
-    tried first, for every period and symbol, and the others only for the
-    (period, symbol) pairs that survived: most patterns share nothing even there.
+    (backward extensions); see :func:`_shared_period_symbol`. With many sequences,
+    a few are tried first, for every period and symbol, and the others only for
+    the (period, symbol) pairs that survived: most patterns share nothing even
+    there.
     """
     import numpy as np
 
     support = firsts.shape[1]
-    few = support if support <= 2 * _FIRST_TRY else _FIRST_TRY
+    few = support if support <= _ALL_AT_ONCE else _FIRST_TRY
     checks = len(starts_of_match)
     sample = np.hstack([firsts[:, :few]] * checks) if checks > 1 else firsts[:, :few]
     lasts = np.concatenate([last[:few] for last in starts_of_match])
     right, low = _periods(before, opening, pattern, sample, lasts)
-    inside = (after[low] < right[:, :, None]).reshape(len(pattern), checks, few, -1)
-    shared = inside.all(axis=2)  # (n, checks, n_frequent)
+    inside = (after.take(low, axis=1) < right).reshape(-1, len(pattern), checks, few)
+    shared = inside.all(axis=3).transpose(1, 2, 0)  # (n, checks, n_frequent)
     verdicts = []
     for check, last in enumerate(starts_of_match):
         candidates = shared[:, check]
@@ -566,13 +569,15 @@ def _shared_period_columns(after, before, opening, pattern, firsts, starts_of_ma
             continue
         periods, columns = np.nonzero(candidates)
         right, low = _periods(before, opening, pattern, firsts[:, few:], last[few:])
-        inside = after[low[periods], columns[:, None]] < right[periods]  # (pairs, sequences)
+        inside = after[columns[:, None], low[periods]] < right[periods]  # (pairs, sequences)
         verdicts.append(bool(inside.all(axis=1).any()))
     return verdicts
 
 
-# Sequences :func:`_shared_period_columns` tries before all the others.
+# Sequences :func:`_shared_period_columns` tries before all the others, when there
+# are more than _ALL_AT_ONCE (below that, one pass over all costs less than two).
 _FIRST_TRY = 8
+_ALL_AT_ONCE = 256
 
 
 def _periods(before, opening, pattern, firsts, last):
@@ -582,7 +587,7 @@ def _periods(before, opening, pattern, firsts, last):
     right = np.empty_like(firsts)
     right[-1] = last
     for k in range(len(pattern) - 2, -1, -1):
-        right[k] = before[right[k + 1] - 1, pattern[k]]
+        right[k] = before[pattern[k]].take(right[k + 1] - 1)
     low = np.empty_like(firsts)
     low[0] = opening[last] + 1
     low[1:] = firsts[:-1] + 1
