@@ -34,13 +34,22 @@ Super-pattern, closed
 
 Algorithm and why each closure check is exact
 ---------------------------------------------
-All settings grow patterns depth first by appending one symbol (a prefix of an
-occurrence is an occurrence, so every frequent pattern is reached from its
-frequent prefixes), with an explicit stack instead of recursion. The projected
-database of a pattern keeps, per sequence, what growth under the gap setting
-needs: all end positions of occurrences when ``max_gap`` is bounded, only the
-earliest-ending occurrence when it is not (any continuation of a later
-occurrence also continues the earliest one).
+All settings grow patterns by appending one symbol (a prefix of an occurrence
+is an occurrence, so every frequent pattern is reached from its frequent
+prefixes). The projected database of a pattern keeps, per sequence, what growth
+under the gap setting needs: all end positions of occurrences when ``max_gap``
+is bounded, only the earliest-ending occurrence when it is not (any
+continuation of a later occurrence also continues the earliest one).
+
+How the work is laid out: ``[0, 0]`` runs depth first over one flat list of
+symbols (an occurrence is its end index). Unbounded gaps run depth first with an
+explicit stack, a projection being a numpy matrix of first-instance positions
+and two tables giving the next and previous position of every frequent symbol,
+so that growth and both BIDE checks are a few gathers per pattern whatever the
+number of sequences (databases whose tables would exceed ``_TABLE_BUDGET`` use
+per-sequence Python lists instead). Other bounded gaps run breadth first, one
+pattern length at a time, on arrays of all occurrences (frequent set) and all
+walk states (closure), so that their cost follows the number of occurrences.
 
 The closure check depends on whether occurrence composes: if ``P ⊑ Q`` and
 ``Q ⊑ S``, does ``P ⊑ S`` follow? It does for ``[0, 0]`` (a substring of a
