@@ -128,6 +128,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from fractions import Fraction
+from itertools import chain
 from numbers import Integral, Real
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -483,7 +484,7 @@ def _mine_unbounded(
     is_symbol = np.ones(size, dtype=bool)
     is_symbol[separators] = False
     flat[is_symbol] = np.fromiter(
-        (code for seq in encoded for code in seq), dtype=np.int64, count=size - len(separators)
+        chain.from_iterable(encoded), dtype=np.int64, count=size - len(separators)
     )
     columns = column_of[flat]
     # The separators that close and open the sequence of every position.
@@ -988,7 +989,7 @@ def _frequent_trie(encoded, *, threshold, min_gap, max_gap):
     owner = np.full(data.size, -1, dtype=np.int64)
     within = np.arange(total) - np.repeat(np.cumsum(seq_lengths) - seq_lengths, seq_lengths)
     positions = np.repeat(starts, seq_lengths) + within
-    data[positions] = np.fromiter((c for seq in encoded for c in seq), dtype=np.int64, count=total)
+    data[positions] = np.fromiter(chain.from_iterable(encoded), dtype=np.int64, count=total)
     owner[positions] = np.repeat(np.arange(len(encoded)), seq_lengths)
 
     def frequent_groups(key, position):
