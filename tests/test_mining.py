@@ -5,13 +5,17 @@ from __future__ import annotations
 import itertools
 import math
 import random
+import subprocess
+import sys
 from collections import Counter
 from fractions import Fraction
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cantaor import mining
 from cantaor.mining import find_occurrences, mine_closed, read_sequences, write_patterns_tsv
 
 GAP_SETTINGS = [(0, 0), (0, 1), (1, 2), (0, None), (1, None), (2, None), (0, 2), (2, 2)]
@@ -201,6 +205,52 @@ def test_mine_closed_matches_brute_force(database, gaps, min_support, min_length
     assert mined == expected
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    database=databases(),
+    min_gap=st.integers(0, 2),
+    min_support=min_supports,
+    min_length=st.integers(1, 3),
+)
+def test_unbounded_without_position_tables_matches_brute_force(
+    database, min_gap, min_support, min_length
+):
+    # Databases too large for the position tables are mined from per-sequence lists.
+    options = {"min_gap": min_gap, "max_gap": None, "min_length": min_length}
+    with mock.patch.object(mining, "_TABLE_BUDGET", 0):
+        mined = mine_closed(database, min_support=min_support, **options)
+    assert mined == brute_force_closed(database, min_support=min_support, **options)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    database=databases(),
+    gaps=st.sampled_from([(0, 1), (1, 2), (0, 2), (2, 2)]),
+    min_support=min_supports,
+    max_length=st.one_of(st.none(), st.integers(1, 4)),
+)
+def test_bounded_walks_in_small_chunks_match_brute_force(database, gaps, min_support, max_length):
+    # The closure walks go over the witnesses a chunk at a time; tiny chunks must agree.
+    options = {"min_gap": gaps[0], "max_gap": gaps[1], "max_length": max_length}
+    with mock.patch.object(mining, "_WALK_CHUNK", 2):
+        mined = mine_closed(database, min_support=min_support, **options)
+    assert mined == brute_force_closed(database, min_support=min_support, **options)
+
+
+@pytest.mark.parametrize("support", [2, 3])
+def test_unbounded_backscan_on_copies_of_a_long_phrase(support):
+    # Every subsequence of the phrase is frequent; BackScan keeps the search to one path.
+    rng = random.Random(support)
+    phrase = [rng.choice("abcdef") for _ in range(60)]
+    other = [rng.choice("abcdef") for _ in range(30)]
+    database = [phrase] * support + [other]
+    mined = mine_closed(database, min_support=support, max_gap=None)
+    assert [pattern for pattern, count in mined if count == support] == [tuple(phrase)]
+    assert all(count == support + 1 for pattern, count in mined if pattern != tuple(phrase))
+    with mock.patch.object(mining, "_TABLE_BUDGET", 0):
+        assert mine_closed(database, min_support=support, max_gap=None) == mined
+
+
 @settings(max_examples=500, deadline=None)
 @given(
     sequence=st.lists(st.sampled_from("abc"), max_size=10),
@@ -270,3 +320,25 @@ def test_write_patterns_tsv_replaces_atomically_and_rejects_bad_symbols(tmp_path
         write_patterns_tsv([((), 2)], table)
     assert table.read_text(encoding="utf-8") == "pattern\tsupport\tlength\n"
     assert [path.name for path in tmp_path.iterdir()] == ["patterns.tsv"]
+
+
+def test_mine_command_imports_neither_pandas_nor_audio_libraries(tmp_path):
+    phrases = tmp_path / "phrases.txt"
+    phrases.write_text("+1 -2 +1\n+1 -2\n", encoding="utf-8")
+    code = (
+        "import sys\n"
+        "from cantaor.cli import main\n"
+        "for gap in ('0', 'none', '1'):\n"
+        "    args = ['mine', sys.argv[1], '--min-support', '2', '--max-gap', gap]\n"
+        "    assert main([*args, '-o', sys.argv[2], '-q']) == 0\n"
+        "heavy = {'pandas', 'torch', 'librosa', 'soundfile', 'soxr', 'essentia', 'cantaor.io'}\n"
+        "print(sorted(heavy & set(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(phrases), str(tmp_path / "patterns.tsv")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == "[]"
+    assert (tmp_path / "patterns.tsv").read_text(encoding="utf-8").splitlines()[1] == "+1 -2\t2\t2"

@@ -34,13 +34,22 @@ Super-pattern, closed
 
 Algorithm and why each closure check is exact
 ---------------------------------------------
-All settings grow patterns depth first by appending one symbol (a prefix of an
-occurrence is an occurrence, so every frequent pattern is reached from its
-frequent prefixes), with an explicit stack instead of recursion. The projected
-database of a pattern keeps, per sequence, what growth under the gap setting
-needs: all end positions of occurrences when ``max_gap`` is bounded, only the
-earliest-ending occurrence when it is not (any continuation of a later
-occurrence also continues the earliest one).
+All settings grow patterns by appending one symbol (a prefix of an occurrence
+is an occurrence, so every frequent pattern is reached from its frequent
+prefixes). The projected database of a pattern keeps, per sequence, what growth
+under the gap setting needs: all end positions of occurrences when ``max_gap``
+is bounded, only the earliest-ending occurrence when it is not (any
+continuation of a later occurrence also continues the earliest one).
+
+How the work is laid out: ``[0, 0]`` runs depth first over one flat list of
+symbols (an occurrence is its end index). Unbounded gaps run depth first with an
+explicit stack, a projection being a numpy matrix of first-instance positions
+and two tables giving the next and previous position of every frequent symbol,
+so that growth and both BIDE checks are a few gathers per pattern whatever the
+number of sequences (databases whose tables would exceed ``_TABLE_BUDGET`` use
+per-sequence Python lists instead). Other bounded gaps run breadth first, one
+pattern length at a time, on arrays of all occurrences (frequent set) and all
+walk states (closure), so that their cost follows the number of occurrences.
 
 The closure check depends on whether occurrence composes: if ``P ⊑ Q`` and
 ``Q ⊑ S``, does ``P ⊑ S`` follow? It does for ``[0, 0]`` (a substring of a
@@ -103,10 +112,12 @@ Any other bounded ``[min_gap, max_gap]`` (Gap-BIDE's setting)
     complete frequent set (no length cap) and, for each frequent ``Q``, walks
     the patterns that occur in ``Q`` (only through prefixes at least as
     supported as ``Q``: a prefix of a pattern occurs wherever the pattern
-    does), marking those with the support of ``Q``. This costs far more than
-    the other settings on large databases (see ``benchmarks/bench_mining.py``),
-    and highly repetitive data (many copies of one long phrase) makes the
-    frequent set explode.
+    does), marking those with the support of ``Q``. Both steps run level by
+    level (one pattern length at a time) on numpy arrays of all occurrences or
+    walk states, so the cost follows the number of occurrences. It still costs
+    more than the other settings on large databases (see
+    ``benchmarks/bench_mining.py``), and highly repetitive data (many copies of
+    one long phrase) makes the frequent set explode.
 """
 
 from __future__ import annotations
@@ -117,10 +128,12 @@ from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from fractions import Fraction
+from itertools import chain
 from numbers import Integral, Real
 from pathlib import Path
+from typing import Any, NamedTuple
 
-from cantaor.io import write_text
+from cantaor.atomic import write_text
 
 __all__ = ["find_occurrences", "mine_closed", "read_sequences", "write_patterns_tsv"]
 
@@ -293,7 +306,7 @@ def write_patterns_tsv(
     """Write patterns as a tab-separated table, atomically.
 
     Columns ``pattern`` (symbols joined by single spaces), ``support`` and
-    ``length``. The table is written atomically (:func:`cantaor.io.write_text`),
+    ``length``. The table is written atomically (:func:`cantaor.atomic.write_text`),
     so readers never see a partial file.
 
     Parameters
@@ -415,7 +428,183 @@ def _mine_contiguous(
 # --- [g, None]: classic BIDE (g == 0) and template closure (g >= 1) ---------------
 
 
+# Entries (8 bytes each) of the two position tables (next and previous position of
+# each frequent symbol) above which unbounded mining falls back to per-sequence
+# Python lists: 128 MB.
+_TABLE_BUDGET = 1 << 24
+
+
 def _mine_unbounded(
+    encoded: list[tuple[int, ...]],
+    *,
+    threshold: int,
+    min_gap: int,
+    min_length: int,
+    max_length: int | None,
+) -> dict[tuple[int, ...], int]:
+    """Unbounded gaps on arrays: each projection is a matrix of first-instance positions.
+
+    The sequences are laid out in one flat array with a separator before each
+    sequence and after the last. ``after[f, g]`` is the first position at or after
+    ``g`` holding frequent symbol ``f`` in the same sequence (else the separator
+    that ends it), ``before[f, g]`` the last at or before ``g`` (else the separator
+    that starts it). A pattern's projection is a ``(length, support)`` matrix: for
+    each sequence that contains it, the positions of its first instance (greedy
+    leftmost, so the last row holds the earliest end). Growing, BackScan and the
+    backward-extension check are then a few gathers per pattern, whatever the
+    number of sequences.
+    """
+    import numpy as np
+
+    n_codes = 1 + max((max(seq) for seq in encoded if seq), default=-1)
+    containing = [0] * n_codes
+    for seq in encoded:
+        for code in set(seq):
+            containing[code] += 1
+    frequent_codes = [code for code in range(n_codes) if containing[code] >= threshold]
+    if not frequent_codes:
+        return {}
+    n_frequent = len(frequent_codes)
+    size = sum(map(len, encoded)) + len(encoded) + 1
+    if 2 * size * n_frequent > _TABLE_BUDGET:
+        return _mine_unbounded_lists(
+            encoded,
+            threshold=threshold,
+            min_gap=min_gap,
+            min_length=min_length,
+            max_length=max_length,
+        )
+    column_of = np.full(n_codes + 1, -1, dtype=np.int64)  # the last entry: separators
+    column_of[frequent_codes] = np.arange(n_frequent)
+    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+    # Separator k sits before sequence k; sequence k starts at starts[k].
+    separators = np.concatenate(([0], np.cumsum(lengths + 1)))
+    starts = separators[:-1] + 1
+    flat = np.full(size, n_codes, dtype=np.int64)
+    is_symbol = np.ones(size, dtype=bool)
+    is_symbol[separators] = False
+    flat[is_symbol] = np.fromiter(
+        chain.from_iterable(encoded), dtype=np.int64, count=size - len(separators)
+    )
+    columns = column_of[flat]
+    # The separators that close and open the sequence of every position.
+    closing = separators[np.searchsorted(separators, np.arange(size), side="left")]
+    opening = separators[np.searchsorted(separators, np.arange(size), side="right") - 1]
+    # One row per frequent symbol (gathers along a row are the fast ones).
+    after = np.empty((n_frequent, size), dtype=np.int64)
+    before = np.empty((n_frequent, size), dtype=np.int64)
+    everywhere = np.arange(size)
+    for column in range(n_frequent):
+        at = np.flatnonzero(columns == column)
+        nxt = np.append(at, size)[np.searchsorted(at, everywhere, side="left")]
+        after[column] = np.where(nxt < closing, nxt, closing)
+        prv = np.insert(at, 0, -1)[np.searchsorted(at, everywhere, side="right")]
+        before[column] = np.where(prv > opening, prv, opening)
+    # Separators lead nowhere: after[:, sep] == before[:, sep] == sep.
+    after[:, separators] = separators
+    before[:, separators] = separators
+
+    stack = []
+    for column in range(n_frequent):
+        firsts = after[column, starts]
+        firsts = firsts[firsts < starts + lengths]
+        if firsts.size >= threshold:
+            stack.append(((column,), firsts[None, :]))
+    closed = {}
+    while stack:
+        pattern, firsts = stack.pop()
+        n, support = firsts.shape
+        ends = firsts[-1]
+        sequence_ends = closing[ends]
+        reach = ends + 1 if min_gap == 0 else np.minimum(ends + 1 + min_gap, sequence_ends)
+        following = after.take(reach, axis=1)  # (n_frequent, support)
+        present = following < sequence_ends
+        counts = present.sum(axis=1)
+        if min_gap == 0:
+            # BackScan (semi-maximum periods) and, for a pattern that no forward extension
+            # matches, the backward extensions (maximum periods), in one pass.
+            starts_of_match = [ends]
+            if n >= min_length and not (counts == support).any():
+                starts_of_match.append(before[pattern[-1]].take(sequence_ends - 1))
+            shared = _shared_period_columns(
+                after, before, opening, pattern, firsts, starts_of_match
+            )
+            if shared[0]:
+                continue  # BackScan: a symbol lies in the same semi-maximum period everywhere
+            is_closed = len(shared) == 2 and not shared[1]
+        elif n >= min_length:
+            sequence_ids = np.searchsorted(separators, ends) - 1
+            local = (firsts - starts[sequence_ids]).T.tolist()
+            projection = list(zip(sequence_ids.tolist(), map(tuple, local), strict=True))
+            codes = tuple(frequent_codes[column] for column in pattern)
+            is_closed = not _template_witness(encoded, codes, projection, min_gap)
+        else:
+            is_closed = False
+        if is_closed:
+            closed[tuple(frequent_codes[column] for column in pattern)] = support
+        if max_length is None or n < max_length:
+            for column in np.flatnonzero(counts >= threshold).tolist():
+                keep = present[column]
+                grown = np.vstack((firsts[:, keep], following[column, keep]))
+                stack.append(((*pattern, column), grown))
+    return closed
+
+
+def _shared_period_columns(after, before, opening, pattern, firsts, starts_of_match):
+    """For each array of match starts: whether a frequent symbol lies in one period everywhere.
+
+    The pattern is matched from the right, starting at ``last`` (one position per
+    sequence): its earliest end (``firsts[-1]``) gives the semi-maximum periods
+    (BackScan), the last position of its last symbol the maximum periods
+    (backward extensions); see :func:`_shared_period_symbol`. With many sequences,
+    a few are tried first, for every period and symbol, and the others only for
+    the (period, symbol) pairs that survived: most patterns share nothing even
+    there.
+    """
+    import numpy as np
+
+    support = firsts.shape[1]
+    few = support if support <= _ALL_AT_ONCE else _FIRST_TRY
+    checks = len(starts_of_match)
+    sample = np.hstack([firsts[:, :few]] * checks) if checks > 1 else firsts[:, :few]
+    lasts = np.concatenate([last[:few] for last in starts_of_match])
+    right, low = _periods(before, opening, pattern, sample, lasts)
+    inside = (after.take(low, axis=1) < right).reshape(-1, len(pattern), checks, few)
+    shared = inside.all(axis=3).transpose(1, 2, 0)  # (n, checks, n_frequent)
+    verdicts = []
+    for check, last in enumerate(starts_of_match):
+        candidates = shared[:, check]
+        if few == support or not candidates.any():
+            verdicts.append(bool(candidates.any()))
+            continue
+        periods, columns = np.nonzero(candidates)
+        right, low = _periods(before, opening, pattern, firsts[:, few:], last[few:])
+        inside = after[columns[:, None], low[periods]] < right[periods]  # (pairs, sequences)
+        verdicts.append(bool(inside.all(axis=1).any()))
+    return verdicts
+
+
+# Sequences :func:`_shared_period_columns` tries before all the others, when there
+# are more than _ALL_AT_ONCE (below that, one pass over all costs less than two).
+_FIRST_TRY = 8
+_ALL_AT_ONCE = 256
+
+
+def _periods(before, opening, pattern, firsts, last):
+    """Bounds of the periods: period k of a sequence runs from ``low[k]`` to ``right[k] - 1``."""
+    import numpy as np
+
+    right = np.empty_like(firsts)
+    right[-1] = last
+    for k in range(len(pattern) - 2, -1, -1):
+        right[k] = before[pattern[k]].take(right[k + 1] - 1)
+    low = np.empty_like(firsts)
+    low[0] = opening[last] + 1
+    low[1:] = firsts[:-1] + 1
+    return right, low
+
+
+def _mine_unbounded_lists(
     encoded: list[tuple[int, ...]],
     *,
     threshold: int,
@@ -585,6 +774,19 @@ def _template_witness(
 # --- other bounded gaps: complete frequent set, then exact closure -----------------
 
 
+class _Trie(NamedTuple):
+    """The frequent patterns of a bounded gap (see :func:`_frequent_trie`)."""
+
+    rows: Any
+    lengths: Any
+    supports: Any
+    parents: Any
+    suffixes: Any
+    offsets: list[int]
+    keys: list[Any]
+    n_codes: int
+
+
 def _mine_bounded(
     encoded: list[tuple[int, ...]],
     *,
@@ -594,128 +796,265 @@ def _mine_bounded(
     min_length: int,
     max_length: int | None,
 ) -> dict[tuple[int, ...], int]:
-    frequent = _frequent_bounded(encoded, threshold=threshold, min_gap=min_gap, max_gap=max_gap)
-    report_up_to = max(map(len, frequent), default=0) if max_length is None else max_length
-    not_closed: set[tuple[int, ...]] = set()
-    for witness, support in frequent.items():
-        _mark_sub_patterns(
-            witness,
-            support,
-            frequent,
+    """Bounded gaps on arrays: the complete frequent set, then the exact closure marks.
+
+    Both steps go level by level (one pattern length at a time) over arrays that
+    hold every occurrence (frequent set) or every walk state (closure) of the
+    level at once, so their cost follows the number of occurrences and states,
+    with a handful of numpy operations per level instead of Python work per
+    pattern.
+
+    The closure marks: every frequent pattern (a witness) marks the reportable
+    patterns that occur in it and have its support. Work is saved where the
+    witness's prefix (or suffix) has the same support: that shorter witness marks
+    the patterns occurring in it, so this one only walks occurrences that end at
+    its last index (or start at index 0); by induction on the witness length,
+    every pattern that occurs in a frequent pattern of the same support is still
+    marked. The shorter witness itself occurs in this one only without gaps (or
+    as a single symbol), so it is marked directly.
+    """
+    import numpy as np
+
+    trie = _frequent_trie(encoded, threshold=threshold, min_gap=min_gap, max_gap=max_gap)
+    if trie is None:
+        return {}
+    lengths, supports, parents, suffixes = trie.lengths, trie.supports, trie.parents, trie.suffixes
+    longest = int(lengths.max())
+    report_up_to = longest if max_length is None else min(max_length, longest)
+    not_closed = np.zeros(len(supports), dtype=bool)
+    prefix_same = np.zeros(len(supports), dtype=bool)
+    suffix_same = np.zeros(len(supports), dtype=bool)
+    longer = lengths >= 2
+    prefix_same[longer] = supports[parents[longer]] == supports[longer]
+    suffix_same[longer] = supports[suffixes[longer]] == supports[longer]
+    # The shorter witnesses occur in a pattern only without gaps (or as single symbols).
+    shorter = longer & (lengths - 1 >= min_length) & (lengths - 1 <= report_up_to)
+    if min_gap > 0:
+        shorter &= lengths == 2
+    not_closed[parents[shorter & prefix_same]] = True
+    not_closed[suffixes[shorter & suffix_same]] = True
+
+    witnesses = np.flatnonzero(longer)
+    for chunk in range(0, len(witnesses), _WALK_CHUNK):
+        _mark_walks(
+            witnesses[chunk : chunk + _WALK_CHUNK],
+            trie,
+            prefix_same,
+            suffix_same,
             not_closed,
             min_gap=min_gap,
             max_gap=max_gap,
             min_length=min_length,
-            max_length=report_up_to,
+            report_up_to=report_up_to,
         )
+    reported = np.flatnonzero((lengths >= min_length) & (lengths <= report_up_to) & ~not_closed)
     return {
-        pattern: support
-        for pattern, support in frequent.items()
-        if min_length <= len(pattern) <= report_up_to and pattern not in not_closed
+        tuple(row[:length]): support
+        for row, length, support in zip(
+            trie.rows[reported].tolist(),
+            lengths[reported].tolist(),
+            supports[reported].tolist(),
+            strict=True,
+        )
     }
 
 
-def _mark_sub_patterns(
-    witness: tuple[int, ...],
-    support: int,
-    frequent: dict[tuple[int, ...], int],
-    not_closed: set[tuple[int, ...]],
+# Witnesses walked together by :func:`_mark_walks` (bounds the memory of one level).
+_WALK_CHUNK = 1 << 16
+
+
+def _mark_walks(
+    witnesses,
+    trie: _Trie,
+    prefix_same,
+    suffix_same,
+    not_closed,
     *,
     min_gap: int,
     max_gap: int,
     min_length: int,
-    max_length: int,
+    report_up_to: int,
 ) -> None:
-    """Add to ``not_closed`` the reportable proper sub-patterns of ``witness`` with its support.
+    """Mark the reportable proper sub-patterns of ``witnesses`` that have their support.
 
-    Work is saved where the witness's prefix ``witness[:-1]`` (or suffix
-    ``witness[1:]``) has the same support: that shorter witness is marked here, and
-    its own call marks the patterns occurring in it, so this call only walks
-    occurrences that end at the last index (or start at index 0). By induction on
-    witness length, every pattern that occurs in a frequent pattern of the same
-    support is still marked.
+    A walk state is (witness, sub-pattern, index where that occurrence of the
+    sub-pattern in the witness ends); all states of one sub-pattern length are
+    advanced together. Where the witness's prefix has its support, only
+    occurrences ending at its last index count, and where its suffix has it, only
+    those starting at index 0 (the shorter witness marks the others; see
+    :func:`_mine_bounded`). A sub-pattern is extended only while it is at
+    least as supported as the witness (a prefix occurs wherever its pattern does).
     """
-    size = len(witness)
-    limit = min(size - 1, max_length)  # proper sub-patterns that could be reported
-    if limit == 0:
-        return
-    prefix_same = frequent[witness[:-1]] == support
-    suffix_same = frequent[witness[1:]] == support
-    # The shorter witnesses occur in this one only without gaps (or as single symbols).
-    if min_length <= size - 1 <= max_length and (min_gap == 0 or size == 2):
-        if prefix_same:
-            not_closed.add(witness[:-1])
-        if suffix_same:
-            not_closed.add(witness[1:])
+    import numpy as np
+
+    rows, lengths, supports = trie.rows, trie.lengths, trie.supports
+    size = lengths[witnesses]
     last = size - 1
-    windows = [range(end + 1 + min_gap, min(end + 1 + max_gap, last) + 1) for end in range(size)]
-    if prefix_same:
-        # Only occurrences ending at the last index count; an occurrence ending at ``end``
-        # needs this many more symbols to get there.
-        needed = [-(-(last - end) // (max_gap + 1)) for end in range(size)]
-    starts = [0] if suffix_same else range(size)
-    # Level by level, all of one length: (pattern occurring in the witness, index where
-    # that occurrence ends).
-    level = {((witness[i],), i) for i in starts if frequent[(witness[i],)] >= support}
+    target = supports[witnesses]
+    limit = np.minimum(size - 1, report_up_to)
+    # Start states: every index, or only index 0 where the suffix has the same support.
+    starts_all = ~suffix_same[witnesses]
+    count = np.where(starts_all, size, 1)
+    owner = np.repeat(np.arange(len(witnesses)), count)
+    end = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    # The symbols of a frequent pattern are frequent: every start is found.
+    sub = _child_ids(None, rows[witnesses[owner], end], 0, trie)
+    keep = supports[sub] >= target[owner]
+    owner, end, sub = owner[keep], end[keep], sub[keep]
     length = 1
-    while level:
-        following = set()
-        for sub, end in level:
-            if (
-                length >= min_length
-                and frequent[sub] == support
-                and (not prefix_same or end == last)
-            ):
-                not_closed.add(sub)
-            if prefix_same:
-                if end == last or length + needed[end] > limit:
-                    continue
-            elif length == limit:
-                continue
-            for index in windows[end]:
-                longer = (*sub, witness[index])
-                # A prefix is at least as supported as the pattern it starts.
-                if frequent.get(longer, 0) >= support:
-                    following.add((longer, index))
-        level = following
+    while owner.size:
+        witness = witnesses[owner]
+        ends_last = end == last[owner]
+        same_prefix = prefix_same[witness]
+        if length >= min_length:
+            marked = (supports[sub] == target[owner]) & (~same_prefix | ends_last)
+            marked &= length < size[owner]
+            not_closed[sub[marked]] = True
+        needed = -(-(last[owner] - end) // (max_gap + 1))
+        go = np.where(
+            same_prefix, ~ends_last & (length + needed <= limit[owner]), length < limit[owner]
+        )
+        owner, end, sub = owner[go], end[go], sub[go]
+        if not owner.size:
+            break
+        grown_owner, grown_end, grown_sub = [], [], []
+        for gap in range(min_gap, max_gap + 1):
+            index = end + 1 + gap
+            inside = index <= last[owner]
+            o, i, s = owner[inside], index[inside], sub[inside]
+            child = _child_ids(s, rows[witnesses[o], i], length, trie)
+            found = child >= 0
+            o, i, child = o[found], i[found], child[found]
+            strong = supports[child] >= target[o]
+            grown_owner.append(o[strong])
+            grown_end.append(i[strong])
+            grown_sub.append(child[strong])
+        owner = np.concatenate(grown_owner)
+        end = np.concatenate(grown_end)
+        sub = np.concatenate(grown_sub)
+        if max_gap > min_gap and owner.size:
+            # The same (witness, sub-pattern, end) reached along two paths: walk it once.
+            order = np.lexsort((end, sub, owner))
+            owner, end, sub = owner[order], end[order], sub[order]
+            first = np.ones(owner.size, dtype=bool)
+            first[1:] = (owner[1:] != owner[:-1]) | (sub[1:] != sub[:-1]) | (end[1:] != end[:-1])
+            owner, end, sub = owner[first], end[first], sub[first]
         length += 1
 
 
-def _frequent_bounded(
-    encoded: list[tuple[int, ...]], *, threshold: int, min_gap: int, max_gap: int
-) -> dict[tuple[int, ...], int]:
-    """Every frequent pattern (any length) with its support, by pattern growth."""
-    roots: dict[int, list[tuple[int, list[int]]]] = defaultdict(list)
-    for sid, seq in enumerate(encoded):
-        positions: dict[int, list[int]] = defaultdict(list)
-        for position, symbol in enumerate(seq):
-            positions[symbol].append(position)
-        for symbol, ends in positions.items():
-            roots[symbol].append((sid, ends))
-    stack = [
-        ((symbol,), projection)
-        for symbol, projection in roots.items()
-        if len(projection) >= threshold
-    ]
-    frequent = {}
-    while stack:
-        pattern, projection = stack.pop()
-        frequent[pattern] = len(projection)
-        children: dict[int, list[tuple[int, list[int]]]] = defaultdict(list)
-        for sid, ends in projection:
-            seq = encoded[sid]
-            reached: dict[int, set[int]] = defaultdict(set)
-            for end in ends:
-                for position in range(end + 1 + min_gap, min(end + 1 + max_gap, len(seq) - 1) + 1):
-                    reached[seq[position]].add(position)
-            for symbol, positions in reached.items():
-                children[symbol].append((sid, sorted(positions)))
-        stack.extend(
-            ((*pattern, symbol), child)
-            for symbol, child in children.items()
-            if len(child) >= threshold
+def _child_ids(parent_ids, symbols, parent_length, trie: _Trie):
+    """Global ids of ``parent + (symbol,)`` (-1 where not frequent).
+
+    ``parent_ids`` are global ids of patterns of ``parent_length`` symbols (ignored
+    when ``parent_length == 0``: the children are single symbols).
+    """
+    import numpy as np
+
+    offsets, n_codes = trie.offsets, trie.n_codes
+    level_keys = trie.keys[parent_length]
+    if parent_length == 0:
+        wanted = symbols.astype(np.int64)
+    else:
+        wanted = (parent_ids - offsets[parent_length - 1]) * n_codes + symbols
+    where = np.searchsorted(level_keys, wanted)
+    where = np.minimum(where, len(level_keys) - 1)
+    found = level_keys[where] == wanted
+    return np.where(found, where + offsets[parent_length], -1)
+
+
+def _frequent_trie(encoded, *, threshold, min_gap, max_gap):
+    """Every frequent pattern under a bounded gap, level by level on arrays.
+
+    Returns None when no symbol is frequent, else a :class:`_Trie` over global
+    pattern ids (level by level, each level sorted by (parent, last symbol)):
+    ``rows[i, :lengths[i]]`` the
+    symbols, ``parents`` the id without the last symbol and ``suffixes`` without the
+    first (-1 for single symbols); ``offsets[k]`` the first id of length ``k + 1``,
+    ``keys[k]`` the sorted ``parent_local_id * n_codes + symbol`` of that level.
+    An occurrence is (pattern id, end position in the flat database); extending all
+    occurrences of a level by every allowed gap gives the next level's candidates.
+    """
+    import numpy as np
+
+    n_codes = 1 + max((max(seq) for seq in encoded if seq), default=-1)
+    total = sum(map(len, encoded))
+    if total == 0:
+        return None
+    # Flat database: each sequence followed by max_gap + 1 separators (-1), so that a
+    # position reached from an occurrence is always inside the array.
+    pad = max_gap + 1
+    seq_lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+    starts = np.concatenate(([0], np.cumsum(seq_lengths + pad)[:-1]))
+    data = np.full(total + pad * len(encoded), -1, dtype=np.int64)
+    owner = np.full(data.size, -1, dtype=np.int64)
+    within = np.arange(total) - np.repeat(np.cumsum(seq_lengths) - seq_lengths, seq_lengths)
+    positions = np.repeat(starts, seq_lengths) + within
+    data[positions] = np.fromiter(chain.from_iterable(encoded), dtype=np.int64, count=total)
+    owner[positions] = np.repeat(np.arange(len(encoded)), seq_lengths)
+
+    def frequent_groups(key, position):
+        """Sort occurrences by (key, position), drop repeats, count sequences per key."""
+        order = np.lexsort((position, key))
+        key, position = key[order], position[order]
+        fresh = np.ones(key.size, dtype=bool)
+        fresh[1:] = (key[1:] != key[:-1]) | (position[1:] != position[:-1])
+        key, position = key[fresh], position[fresh]
+        new_key = np.ones(key.size, dtype=bool)
+        new_key[1:] = key[1:] != key[:-1]
+        seq = owner[position]
+        new_seq = new_key.copy()
+        new_seq[1:] |= seq[1:] != seq[:-1]
+        group = np.cumsum(new_key) - 1
+        support = np.bincount(group, weights=new_seq).astype(np.int64)
+        group_keys = key[new_key]
+        frequent = support >= threshold
+        local = np.cumsum(frequent) - 1
+        keep = frequent[group]
+        return group_keys[frequent], support[frequent], local[group[keep]], position[keep]
+
+    level_keys, level_supports, occ_id, occ_pos = frequent_groups(data[positions], positions)
+    if not level_keys.size:
+        return None
+    keys = [level_keys]
+    supports = [level_supports]
+    parents = [np.full(level_keys.size, -1, dtype=np.int64)]
+    symbols = [level_keys]
+    offsets = [0]
+    while occ_id.size:
+        candidates_key, candidates_pos = [], []
+        for gap in range(min_gap, max_gap + 1):
+            reached = occ_pos + 1 + gap
+            ok = owner[reached] == owner[occ_pos]
+            candidates_key.append(occ_id[ok] * n_codes + data[reached[ok]])
+            candidates_pos.append(reached[ok])
+        level_keys, level_supports, occ_id, occ_pos = frequent_groups(
+            np.concatenate(candidates_key), np.concatenate(candidates_pos)
         )
-    return frequent
+        if not level_keys.size:
+            break
+        offsets.append(offsets[-1] + keys[-1].size)
+        keys.append(level_keys)
+        supports.append(level_supports)
+        parents.append(level_keys // n_codes + offsets[-2])
+        symbols.append(level_keys % n_codes)
+    n_levels = len(keys)
+    offsets.append(offsets[-1] + keys[-1].size)
+    n_patterns = offsets[-1]
+    lengths = np.repeat(np.arange(1, n_levels + 1), [k.size for k in keys])
+    supports = np.concatenate(supports)
+    parents = np.concatenate(parents)
+    rows = np.zeros((n_patterns, n_levels), dtype=np.int32 if n_codes < 2**31 else np.int64)
+    trie = _Trie(rows, lengths, supports, parents, None, offsets, keys, n_codes)
+    suffixes = np.full(n_patterns, -1, dtype=np.int64)
+    for level in range(n_levels):
+        ids = np.arange(offsets[level], offsets[level + 1])
+        if level:
+            rows[ids, :level] = rows[parents[ids], :level]
+            # Q[1:] of Q = parent + (symbol,) is (parent[1:]) + (symbol,).
+            parent_suffixes = suffixes[parents[ids]] if level > 1 else None
+            suffixes[ids] = _child_ids(parent_suffixes, symbols[level], level - 1, trie)
+        rows[ids, level] = symbols[level]
+    return trie._replace(suffixes=suffixes)
 
 
 def _first_in_window(positions: list[int], after: int, min_gap: int, max_gap: int | None) -> int:
