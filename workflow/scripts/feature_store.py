@@ -16,7 +16,7 @@ build_store(
     index_path=snakemake.output.index,
     kind=snakemake.wildcards.feature,
     log=log,
-    # every features setting but kinds and min_duration_s (the rule's params)
+    # every features setting but kinds, min_duration_s and max_dropped_share (the rule's params)
     **f,
 )
 log("done")
