@@ -14,6 +14,7 @@ rule demo_recording:
         n_singers=config["demo"]["n_singers"],
         seed=config["demo"]["seed"],
         sample_rate=config["demo"]["sample_rate"],
+        realistic_share=config["demo"]["realistic_share"],
     script:
         "../scripts/demo_recording.py"
 

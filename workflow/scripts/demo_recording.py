@@ -16,5 +16,6 @@ write_demo_recording(
     duration_s=p.demo["duration_s"],
     seed=p.seed,
     sample_rate=p.sample_rate,
+    realistic_share=p.realistic_share,
 )
 log("done")
