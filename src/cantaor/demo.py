@@ -735,11 +735,11 @@ def _realistic_voice(singer: _Singer, *, seed: int, n_singers: int, singer_index
         jitter_cents=rng.uniform(3.0, 8.0),
         tilt_db_per_octave=rng.uniform(-6.0, -3.0),
         breathiness=rng.uniform(0.06, 0.2),
-        # A weak fundamental under formants that stand 6-12 dB higher and are
-        # narrower than the studio voice's.
+        # A weak fundamental under formants that stand 4-9 dB higher and are
+        # narrower than the studio voice's (F1 up to 30 dB over the source).
         fundamental_db=rng.uniform(-20.0, -8.0),
-        formant_gains_db=singer.formant_gains_db + rng.uniform(6.0, 12.0, size=4),
-        formant_bandwidths_hz=singer.formant_bandwidths_hz * rng.uniform(0.5, 0.8),
+        formant_gains_db=singer.formant_gains_db + rng.uniform(4.0, 9.0, size=4),
+        formant_bandwidths_hz=singer.formant_bandwidths_hz * rng.uniform(0.6, 0.9),
         shimmer=rng.uniform(0.05, 0.2),
         ornament_rate=rng.uniform(0.2, 0.5),
     )

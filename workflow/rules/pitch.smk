@@ -23,6 +23,7 @@ rule f0:
         chunk_s=config["f0"]["chunk_s"],
         chunk_overlap_s=config["f0"]["chunk_overlap_s"],
         crepe=config["f0"]["crepe"],
+        swift=config["f0"]["swift"],
     script:
         "../scripts/f0.py"
 
