@@ -130,7 +130,7 @@ def _trim_brute(voiced, level_db, drop_db):
             j += 1
         floor = np.median(level_db[i:j]) - drop_db
         k = j - 1
-        while k >= i and level_db[k] < floor:
+        while k >= i and level_db[k] < floor and level_db[k] <= level_db[max(i, k - 2)] + 3.0:
             out[k] = False
             k -= 1
         i = j
@@ -187,6 +187,15 @@ def test_swift_meets_the_targets_on_realistic_recordings():
         scores = _scores(rec)
         assert scores["raw_pitch_accuracy"] >= 0.95, recording_id
         assert scores["voicing_false_alarm"] <= 0.10, recording_id
+
+
+def test_a_quiet_steady_closing_note_is_no_tail():
+    loud = [-10.0, -11.0, -10.0, -9.5, -10.0, -10.5, -10.0, -11.0]
+    voiced = np.ones(13, dtype=bool)
+    steady = np.array([*loud, -25.0, -24.0, -25.5, -24.5, -25.0])  # 15 dB down, flat
+    np.testing.assert_array_equal(trim_tails(voiced, steady, drop_db=9.0), voiced)
+    decaying = np.array([*loud, -20.0, -23.0, -26.0, -29.0, -32.0])
+    assert trim_tails(voiced, decaying, drop_db=9.0).tolist() == [True] * 8 + [False] * 5
 
 
 def test_the_level_gates_keep_reverb_tails_unvoiced():
