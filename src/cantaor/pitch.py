@@ -157,17 +157,18 @@ def level_gate(
     return voiced & ~(level_db < reference - drop_db)
 
 
-#: A frame of a tail is no more than this many dB above the frame two before it.
-TAIL_RISE_DB = 3.0
+#: The least fall, in dB per frame, of a run's end that :func:`trim_tails` takes for a tail.
+TAIL_FALL_DB = 0.32  # 20 dB per second in SwiftF0 frames of 16 ms
 
 
 def trim_tails(voiced: np.ndarray, level_db: np.ndarray, *, drop_db: float) -> np.ndarray:
-    """Unvoice the end of every voiced run while it decays ``drop_db`` or more below the
+    """Unvoice the end of every voiced run where it decays ``drop_db`` or more below the
     run's median level (the room ringing on after the singer stops).
 
-    Walking back from a run's last frame, a frame is trimmed while it is that far below
-    the median and no more than :data:`TAIL_RISE_DB` above the frame two before it; a
-    quiet but steady closing note is kept.
+    A run's end is the frames after its last one within ``drop_db`` of the median; it
+    is unvoiced when it is a single frame, or when its level falls by at least
+    :data:`TAIL_FALL_DB` per frame (least-squares slope). A quiet but steady closing
+    note is kept.
 
     >>> trim_tails(np.array([False, True, True, True, True, False]),
     ...            np.array([0.0, -2.0, -1.0, -12.0, -20.0, 0.0]), drop_db=9.0).tolist()
@@ -178,13 +179,13 @@ def trim_tails(voiced: np.ndarray, level_db: np.ndarray, *, drop_db: float) -> n
     for start, end in zip(edges[::2], edges[1::2], strict=True):
         floor_db = np.median(level_db[start:end]) - drop_db
         last = end
-        while (
-            last > start
-            and level_db[last - 1] < floor_db
-            and level_db[last - 1] <= level_db[max(start, last - 3)] + TAIL_RISE_DB
-        ):
+        while last > start and level_db[last - 1] < floor_db:
             last -= 1
-        voiced[last:end] = False
+        if end - last == 1 or (
+            end - last > 1
+            and np.polyfit(np.arange(end - last), level_db[last:end], 1)[0] <= -TAIL_FALL_DB
+        ):
+            voiced[last:end] = False
     return voiced
 
 
