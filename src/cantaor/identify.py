@@ -189,7 +189,10 @@ def identify_recording(
         (singer -> occurrences of that singer's motifs), ``motifs`` (the
         ``top_motifs`` most frequent: ``motif_id``, ``singer`` (whose
         dictionary), ``pattern``, ``length``, ``count``, ``support``),
-        ``n_phrases`` and ``voiced_s``.
+        ``n_phrases``, ``voiced_s`` and ``f0_quality`` (the checks of
+        :func:`cantaor.f0quality.recording_quality` with the "auto" second opinion,
+        and ``warnings``: a list, empty when the f0 looks right; the range check
+        needs the singer's other recordings and is left out).
 
     Raises
     ------
@@ -198,6 +201,7 @@ def identify_recording(
     """
     from cantaor.contour import contour_segments, segment_phrases, symbols_from_segments
     from cantaor.datasets import build_items
+    from cantaor.f0quality import quality_warnings, recording_quality, second_opinion
     from cantaor.features import build_store, open_store
     from cantaor.io import load_audio
     from cantaor.pitch import extract_f0, f0_arguments
@@ -231,6 +235,7 @@ def identify_recording(
         "motifs": [],
         "n_phrases": 0,
         "voiced_s": 0.0,
+        "f0_quality": None,
     }
     say(f"{audio_path}: {duration_s:.1f} s, f0 at {sample_rate} Hz ({f0_options['method']})")
 
@@ -241,6 +246,21 @@ def identify_recording(
     hop_s = f0_options["hop_length"] / sample_rate
     result["voiced_s"] = round(float(voiced.sum() * hop_s), 3)
     say(f"f0: {len(f0)} frames, {int(voiced.sum())} voiced")
+    quality = recording_quality(
+        f0,
+        second_opinion=second_opinion(
+            audio,
+            sample_rate=sample_rate,
+            method=f0_options["method"],
+            fmin_hz=f0_options["fmin_hz"],
+            fmax_hz=f0_options["fmax_hz"],
+        ),
+    )
+    quality = {key: round(value, 4) for key, value in quality.items()}
+    quality["warnings"] = quality_warnings(quality, config.get("f0_quality"))
+    result["f0_quality"] = quality
+    for warning in quality["warnings"]:
+        say(f"WARNING: f0 looks wrong: {warning}")
     if not voiced.any():
         result["reason"] = "no voiced audio: the pitch tracker found no sung notes"
         return result

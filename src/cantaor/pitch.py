@@ -500,7 +500,12 @@ def f0_arguments(settings, *, num_threads: int | None = None) -> dict:
 
 
 def f0_of_file(
-    audio_path, *, sample_rate: int, on_bad_recording: str = "fail", **options
+    audio_path,
+    *,
+    sample_rate: int,
+    on_bad_recording: str = "fail",
+    second_opinion: str = "auto",
+    **options,
 ) -> tuple[pd.DataFrame, dict]:
     """The f0 table of an audio file, with the bad-recording policy applied.
 
@@ -512,6 +517,9 @@ def f0_of_file(
         A file that cannot be read, or holds no voiced frame, raises
         :class:`cantaor.io.AudioError` naming the file ("fail"), or gives an empty
         table and a status saying why ("skip").
+    second_opinion : {"auto", "yin", "swift", "none"}
+        The cheap second opinion of the quality checks
+        (:func:`cantaor.f0quality.second_opinion`).
     **options
         Keyword options of :func:`extract_f0`.
 
@@ -521,12 +529,19 @@ def f0_of_file(
     status : dict
         ``status`` ("ok" or "skipped"), ``reason``, ``duration_s``, ``voiced_frames``,
         ``clipped_share`` (share of samples in clipped runs, see
-        :func:`cantaor.io.clipped_share`; None when the file could not be read).
+        :func:`cantaor.io.clipped_share`; None when the file could not be read) and
+        ``quality`` (:func:`cantaor.f0quality.recording_quality`; None when skipped).
     """
+    from cantaor.f0quality import SECOND_OPINIONS, recording_quality
+    from cantaor.f0quality import second_opinion as opinion_of
     from cantaor.io import AudioError, load_audio
 
     if on_bad_recording not in POLICIES:
         raise ValueError(f"on_bad_recording must be one of {', '.join(POLICIES)}")
+    if second_opinion not in SECOND_OPINIONS:
+        raise ValueError(
+            f"second_opinion must be one of {', '.join(SECOND_OPINIONS)}, got {second_opinion!r}"
+        )
     info: dict = {}
     try:
         audio, rate = load_audio(audio_path, sample_rate=sample_rate, info=info)
@@ -542,11 +557,20 @@ def f0_of_file(
             "duration_s": None,
             "voiced_frames": 0,
             "clipped_share": info.get("clipped_share"),
+            "quality": None,
         }
+    second = opinion_of(
+        audio,
+        sample_rate=rate,
+        method=options.get("method", "swift"),
+        kind=second_opinion,
+        **options,
+    )
     return table, {
         "status": "ok",
         "reason": "",
         "duration_s": audio.size / rate,
         "voiced_frames": int(table["voiced"].sum()),
         "clipped_share": info["clipped_share"],
+        "quality": recording_quality(table, second_opinion=second),
     }

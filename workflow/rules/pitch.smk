@@ -24,8 +24,34 @@ rule f0:
         chunk_overlap_s=config["f0"]["chunk_overlap_s"],
         crepe=config["f0"]["crepe"],
         swift=config["f0"]["swift"],
+        quality=config["f0_quality"],
     script:
         "../scripts/f0.py"
+
+
+rule f0_quality:
+    input:
+        status=expand("results/f0/{recording}.status.json", recording=RECORDINGS),
+    output:
+        table=report(
+            "results/report/f0_quality.md",
+            caption="../report/f0_quality.rst",
+            category="f0",
+            subcategory="quality",
+        ),
+        tsv="results/report/f0_quality.tsv",
+    log:
+        "results/logs/f0_quality.log",
+    benchmark:
+        "results/benchmarks/f0_quality.tsv"
+    conda:
+        "../../envs/motifs.yaml"
+    params:
+        f0_quality=config["f0_quality"],
+        method=config["f0"]["method"],
+        singers=dict(zip(samples["recording_id"], samples["singer"])),
+    script:
+        "../scripts/f0_quality.py"
 
 
 rule skipped_recordings:
