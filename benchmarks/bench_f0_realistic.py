@@ -9,8 +9,10 @@ the swift backend's settings were chosen on (18 and 99).
 Backends: ``swift`` (``f0.method: swift`` with its defaults), ``swift-plain`` (the
 swift-f0 network alone, within fmin-fmax, confidence >= 0.5: what the steps of
 :func:`cantaor.pitch.swift` add), ``melodia``, ``pyin``, ``crepe-tiny``, ``crepe-full``
-(through :func:`cantaor.pitch.extract_f0`) and ``pesto`` (pesto-pitch with the
-weights of its wheel, where it is installed; confidence >= 0.5 voiced).
+(through :func:`cantaor.pitch.extract_f0`) and ``pesto`` (pesto-pitch 2.0.1 with the
+weights of its wheel, model mir-1k_g7, 10 ms steps, confidence >= 0.5 voiced, where it is
+installed: ``pip install --no-deps pesto-pitch==2.0.1 omegaconf``; its torchaudio and tqdm
+are replaced by stand-ins, as only its file reader uses them).
 
 Per backend: mean RPA, RCA, VR, VFA and OA (``mir_eval.melody``, 50 cents), the worst
 recording's RPA and VFA, the median absolute error in cents over the frames both the
@@ -25,8 +27,11 @@ and backend with ``--per-recording``.
 from __future__ import annotations
 
 import argparse
+import importlib.machinery
 import importlib.util
+import sys
 import time
+import types
 
 import numpy as np
 import pandas as pd
@@ -47,9 +52,24 @@ def swift_plain(audio, sample_rate):
     return result.timestamps, np.where(result.confidence >= 0.5, result.pitch_hz, 0.0)
 
 
-def pesto_f0(audio, sample_rate):
+def import_pesto():
+    """pesto, with stand-ins for torchaudio and tqdm, which only its file reader uses
+    (torchaudio does not install beside the pinned CPU torch)."""
+    for name in ("torchaudio", "tqdm"):
+        if name not in sys.modules and importlib.util.find_spec(name) is None:
+            stand_in = types.ModuleType(name)
+            stand_in.__spec__ = importlib.machinery.ModuleSpec(name, None)
+            stand_in.tqdm = iter
+            sys.modules[name] = stand_in
     import pesto
+
+    return pesto
+
+
+def pesto_f0(audio, sample_rate):
     import torch
+
+    pesto = import_pesto()
 
     with torch.inference_mode():
         time_ms, f0_hz, confidence, _ = pesto.predict(
@@ -110,6 +130,11 @@ def main() -> None:
         f"realistic set: {len(corpus)} recordings, {audio_s:.0f} s, seed {args.seed}; "
         f"synthesized in {time.process_time() - started:.1f} CPU s"
     )
+    header = (
+        "| backend | RPA | worst RPA | RCA | VR | VFA | worst VFA | OA | median cents "
+        "| CPU s / audio s |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    )
+    print(header, flush=True)
     rows = []
     for backend in args.backends:
         if not available(backend):
@@ -136,27 +161,29 @@ def main() -> None:
                     **scores,
                 }
             )
+        print(summary_row(backend, pd.DataFrame(rows).query("backend == @backend")), flush=True)
     table = pd.DataFrame(rows)
     print()
-    print(
-        "| backend | RPA | worst RPA | RCA | VR | VFA | worst VFA | OA | median cents "
-        "| CPU s / audio s |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(header)
     for backend, group in table.groupby("backend", sort=False):
-        mean = group[list(METRICS)].mean()
-        print(
-            f"| {backend} | {mean['raw_pitch_accuracy']:.3f} "
-            f"| {group['raw_pitch_accuracy'].min():.3f} | {mean['raw_chroma_accuracy']:.3f} "
-            f"| {mean['voicing_recall']:.3f} | {mean['voicing_false_alarm']:.3f} "
-            f"| {group['voicing_false_alarm'].max():.3f} | {mean['overall_accuracy']:.3f} "
-            f"| {group['median_cents'].median():.1f} "
-            f"| {group['cpu_s'].sum() / group['audio_s'].sum():.4f} |"
-        )
+        print(summary_row(backend, group))
     if args.per_recording:
         print()
         columns = ["backend", "recording", "raw_pitch_accuracy", "voicing_false_alarm"]
         print(table[[*columns, "median_cents"]].round(3).to_string(index=False))
+
+
+def summary_row(backend: str, group: pd.DataFrame) -> str:
+    """One backend's line of the table (printed as soon as the backend is done)."""
+    mean = group[list(METRICS)].mean()
+    return (
+        f"| {backend} | {mean['raw_pitch_accuracy']:.3f} "
+        f"| {group['raw_pitch_accuracy'].min():.3f} | {mean['raw_chroma_accuracy']:.3f} "
+        f"| {mean['voicing_recall']:.3f} | {mean['voicing_false_alarm']:.3f} "
+        f"| {group['voicing_false_alarm'].max():.3f} | {mean['overall_accuracy']:.3f} "
+        f"| {group['median_cents'].median():.1f} "
+        f"| {group['cpu_s'].sum() / group['audio_s'].sum():.4f} |"
+    )
 
 
 if __name__ == "__main__":

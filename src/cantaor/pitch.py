@@ -564,7 +564,7 @@ def f0_of_file(
         sample_rate=rate,
         method=options.get("method", "swift"),
         kind=second_opinion,
-        **options,
+        **{key: options[key] for key in ("fmin_hz", "fmax_hz") if key in options},
     )
     return table, {
         "status": "ok",
