@@ -217,3 +217,28 @@ def test_the_markdown_lists_flagged_recordings_first():
     flagged = [line.endswith("| ok |") for line in lines]
     assert flagged == sorted(flagged)  # every flagged line before every "ok"
     assert "f0 method: melodia" in markdown and "look wrong" in markdown
+
+
+def test_identify_output_carries_the_f0_warnings():
+    from cantaor.cli import format_identification
+
+    result = {
+        "path": "take.wav",
+        "verdict": "S1",
+        "confidence": 0.8,
+        "reason": None,
+        "duration_s": 10.0,
+        "voiced_s": 6.0,
+        "n_phrases": 2,
+        "n_motif_occurrences": 3,
+        "n_items": 3,
+        "probabilities": {"S1": 0.8, "S2": 0.2},
+        "votes": {"S1": 3, "S2": 0},
+        "motifs": [],
+        "f0_quality": {"warnings": quality_warnings({"harmonic_share": 0.9})},
+    }
+    for brief in (False, True):
+        text = format_identification(result, brief=brief)
+        assert "WARNING: f0 looks wrong: on 90% of the voiced frames" in text
+    result["f0_quality"] = {"warnings": []}
+    assert "WARNING" not in format_identification(result)
