@@ -256,7 +256,11 @@ def identify_recording(
             fmax_hz=f0_options["fmax_hz"],
         ),
     )
-    quality = {key: round(value, 4) for key, value in quality.items()}
+    # JSON has no NaN: a check that could not be made (no voiced frame) is None.
+    quality = {
+        key: round(float(value), 4) if np.isfinite(value) else None
+        for key, value in quality.items()
+    }
     quality["warnings"] = quality_warnings(quality, config.get("f0_quality"))
     result["f0_quality"] = quality
     for warning in quality["warnings"]:

@@ -45,7 +45,7 @@ rule f0_quality:
     benchmark:
         "results/benchmarks/f0_quality.tsv"
     conda:
-        "../../envs/motifs.yaml"
+        "../../envs/audio.yaml"
     params:
         f0_quality=config["f0_quality"],
         method=config["f0"]["method"],
