@@ -47,6 +47,7 @@ IMPORT_TO_PYPI = {
     "jsonschema": "jsonschema",
     "matplotlib": "matplotlib",
     "mir_eval": "mir_eval",
+    "swift_f0": "swift-f0",
 }
 
 

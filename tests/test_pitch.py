@@ -18,7 +18,7 @@ def test_hz_to_cents_reference_and_octaves():
     assert hz_to_cents(np.array([100.0]), reference_hz=100.0)[0] == 0.0
 
 
-@pytest.mark.parametrize("method", ["melodia", "pyin"])
+@pytest.mark.parametrize("method", ["swift", "melodia", "pyin"])
 def test_backend_tracks_a_sung_tone(method, tone):
     audio, time_s, f0_hz = tone
     table = extract_f0(audio, sample_rate=44100, method=method, hop_length=256)
@@ -84,10 +84,12 @@ def test_f0_arguments_pass_every_f0_setting_of_the_config():
     )["f0"]
     arguments = f0_arguments(section, num_threads=2)
     # Every setting but the sample rate (the audio is read at it) reaches extract_f0.
-    n_settings = len(section) - 2 + len(section["crepe"])  # less sample_rate and crepe
+    # less sample_rate and the crepe and swift blocks, plus each block's keys
+    n_settings = len(section) - 3 + len(section["crepe"]) + len(section["swift"])
     assert len(arguments) == n_settings + 1  # and num_threads
     assert set(arguments) <= set(inspect.signature(extract_f0).parameters)
     assert arguments["crepe_model"] == section["crepe"]["model"]
+    assert arguments["swift_lowpass_hz"] == section["swift"]["lowpass_hz"]
     assert arguments["chunk_s"] == section["chunk_s"]
     # A section from before chunking and CREPE existed keeps extract_f0's defaults.
     old = {key: section[key] for key in ("method", "hop_length", "fmin_hz", "fmax_hz")}

@@ -82,8 +82,9 @@ def format_identification(result: dict, *, brief: bool = False) -> str:
         head = f"{result['path']}: none of the known singers ({result['reason']})"
     else:
         head = f"{result['path']}: {result['verdict']} (probability {result['confidence']:.3f})"
+    warnings = (result.get("f0_quality") or {}).get("warnings") or []
     if brief:
-        return head
+        return "\n".join([head, *(f"  WARNING: f0 looks wrong: {w}" for w in warnings)])
     lines = [
         head,
         f"  {result['duration_s']:.1f} s, {result['voiced_s']:.1f} s voiced, "
@@ -91,6 +92,7 @@ def format_identification(result: dict, *, brief: bool = False) -> str:
         f"{_count(result['n_motif_occurrences'], 'motif occurrence')}, "
         f"{_count(result['n_items'], 'span')} scored",
     ]
+    lines += [f"  WARNING: f0 looks wrong: {warning}" for warning in warnings]
     if result["probabilities"] is not None:
         ranked = sorted(result["probabilities"].items(), key=lambda item: -item[1])
         width = max(len("singer"), *(len(singer) for singer, _ in ranked))

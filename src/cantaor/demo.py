@@ -15,11 +15,27 @@ Randomness comes from :class:`numpy.random.SeedSequence` streams keyed by:
 - ``(seed, singer_index, recording_index)``: the melody and the recording
   conditions;
 - ``(seed, singer_index, recording_index)`` under a tag of its own: the sheet's
-  style and duration, so the sheet never needs any audio to be synthesized.
+  style and duration, so the sheet never needs any audio to be synthesized;
+- ``(seed, n_singers, singer_index)`` and ``(seed, singer_index,
+  recording_index)`` under a third tag: the *realistic* conditions below, so a
+  studio recording is the same whatever share of the corpus is realistic.
+
+Realistic recordings
+--------------------
+A share of the corpus (``realistic_share``; all of :func:`realistic_f0_set`)
+is sung and recorded the way that breaks pitch trackers on real voices: a weak
+fundamental under strong, narrow formants (a low voice's F1 sits on its 3rd or
+4th harmonic), more breath noise, jitter, shimmer, wide vibrato and quick
+ornaments (turns of 60-110 ms notes); a room with RT60 0.6-1.3 s, coloured
+noise at 22-45 dB SNR over the sounding part, mains hum (50 or 60 Hz and its
+harmonics), a high-pass at 60-180 Hz, a mid-band peak or dip and a low-pass at
+3.5-10 kHz. The truth is still the oscillator's exact f0, and a frame is voiced
+where the singer's envelope is non-zero (reverb tails and breaths are not).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 
@@ -33,10 +49,13 @@ from cantaor.io import atomic_path, frame_to_parquet
 __all__ = [
     "HOP_SAMPLES",
     "MIN_DURATION_S",
+    "REALISTIC_SHARE",
     "SINGER_PREFIX",
     "STYLES",
     "DemoRecording",
     "demo_sample_sheet",
+    "is_realistic",
+    "realistic_f0_set",
     "recording_id",
     "singer_code",
     "synthesize_recording",
@@ -59,6 +78,10 @@ MIN_DURATION_S = 3.0
 _CORPUS_STREAM = 0x636F7270
 _SINGER_STREAM = 0x73696E67
 _SHEET_STREAM = 0x73686565
+_REALISTIC_STREAM = 0x7265616C
+
+#: Default share of a demo corpus recorded in realistic conditions.
+REALISTIC_SHARE = 0.5
 
 # Free-material note lengths are scaled by the palo's tempo: tonás such as the
 # martinete and the saeta are sung more slowly than a free fandango.
@@ -148,6 +171,9 @@ class _Singer:
     formant_bandwidths_hz: np.ndarray  # (4,)
     formant_gains_db: np.ndarray  # (4,)
     vowel_weights: np.ndarray  # how often each of the singer's vowels is sung
+    fundamental_db: float = 0.0  # level of the 1st harmonic re the source's tilt
+    shimmer: float = 0.0  # standard deviation of the cycle-to-cycle amplitude factor
+    ornament_rate: float = 0.0  # chance that a free note opens with a turn
 
 
 def singer_code(singer_index: int) -> str:
@@ -393,6 +419,13 @@ def _compose(
             note_s = rng.uniform(_MIN_FREE_NOTE_S, 0.6) * tempo
             if end_s - t_s - note_s < _MIN_FREE_NOTE_S:
                 note_s = max(end_s - t_s, _MIN_FREE_NOTE_S)  # absorb the sliver
+            # An ornament (realistic singers only: no draw otherwise): a turn of
+            # upper neighbour, the note and lower neighbour before the note is held.
+            if singer.ornament_rate and note_s >= 0.45 and rng.random() < singer.ornament_rate:
+                for step_cents in (rng.uniform(80.0, 200.0), 0.0, -rng.uniform(80.0, 200.0)):
+                    turn_s = rng.uniform(0.06, 0.11)
+                    t_s = add_note(t_s, turn_s, pitch_cents + step_cents)
+                    note_s -= turn_s
             t_s = add_note(t_s, note_s, pitch_cents)
         return t_s
 
@@ -493,6 +526,10 @@ def _pitch_track(
     # glide into a phrase's first note ends before the phrase starts.
     boundaries_s[score.phrase_first_notes] -= 0.15
     glides_s = np.clip(singer.glide_s * rng.uniform(0.7, 1.3, size=n_notes), 0.03, 0.09)
+    # Ornament notes are shorter than a glide: a glide never outlasts 90% of
+    # either note it joins (a no-op for notes of 100 ms and more).
+    shorter_s = np.minimum(np.concatenate([[np.inf], durations_s[:-1]]), durations_s)
+    glides_s = np.minimum(glides_s, 0.9 * shorter_s)
     previous_cents = np.concatenate([pitches_cents[:1], pitches_cents[:-1]])
 
     after = np.searchsorted(boundaries_s, frame_times_s, side="right")
@@ -563,6 +600,7 @@ def _harmonic_source(singer: _Singer, f0_hz: np.ndarray, *, sample_rate: int) ->
     n_tables = int(np.floor(octaves.max())) + 2
     harmonics = np.arange(1, _WAVETABLE_SIZE // 2 + 1)
     amplitudes = harmonics ** (singer.tilt_db_per_octave / (20.0 * np.log10(2.0)))
+    amplitudes[0] *= 10.0 ** (singer.fundamental_db / 20.0)
     tables = np.empty((n_tables, _WAVETABLE_SIZE + 1))
     for b in range(n_tables):
         # Table b is read while f0 is in band b - 1 or band b, so it must not
@@ -673,6 +711,88 @@ def _room_and_medium(
     return out * (peak / np.abs(out).max())
 
 
+def is_realistic(singer_index: int, recording_index: int, share: float) -> bool:
+    """Whether a recording of a corpus with ``share`` realistic recordings is one.
+
+    Recordings are placed on a golden-ratio sequence by ``singer_index +
+    recording_index``, so that any share spreads over the singers and the takes
+    (0.5: every singer has realistic and studio recordings) without drawing
+    anything: 0 gives none, 1 gives all.
+    """
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"realistic_share must be within [0, 1], got {share}")
+    position = ((singer_index + recording_index) * 0.6180339887498949) % 1.0
+    return position < share
+
+
+def _realistic_voice(singer: _Singer, *, seed: int, n_singers: int, singer_index: int) -> _Singer:
+    """The singer's voice as it sounds in realistic recordings (one draw per singer)."""
+    rng = _rng(seed, _REALISTIC_STREAM, n_singers, singer_index)
+    return dataclasses.replace(
+        singer,
+        vibrato_depth_cents=rng.uniform(30.0, 100.0),
+        glide_s=rng.uniform(0.05, 0.09),
+        jitter_cents=rng.uniform(3.0, 8.0),
+        tilt_db_per_octave=rng.uniform(-6.0, -3.0),
+        breathiness=rng.uniform(0.06, 0.2),
+        # A weak fundamental under formants that stand 4-9 dB higher and are
+        # narrower than the studio voice's (F1 up to 30 dB over the source).
+        fundamental_db=rng.uniform(-20.0, -8.0),
+        formant_gains_db=singer.formant_gains_db + rng.uniform(4.0, 9.0, size=4),
+        formant_bandwidths_hz=singer.formant_bandwidths_hz * rng.uniform(0.6, 0.9),
+        shimmer=rng.uniform(0.05, 0.2),
+        ornament_rate=rng.uniform(0.2, 0.5),
+    )
+
+
+def _realistic_room(rng: np.random.Generator, voice: np.ndarray, *, sample_rate: int) -> np.ndarray:
+    """Realistic recording conditions: long reverb, hum, EQ, band limits, coloured noise."""
+    n_samples = len(voice)
+    rt60_s = rng.uniform(0.6, 1.3)
+    t_s = np.arange(int(rt60_s * sample_rate)) / sample_rate
+    impulse = rng.standard_normal(len(t_s)) * np.exp(-6.91 * t_s / rt60_s)
+    impulse /= np.sqrt(np.sum(impulse**2))
+    out = voice + rng.uniform(0.2, 0.5) * scipy.signal.fftconvolve(voice, impulse)[:n_samples]
+
+    # Band limits of the chain: a high-pass (that can take the fundamental of a
+    # low voice with it) and a low-pass of a phone, a radio or an old record.
+    high_pass_hz = rng.uniform(60.0, 180.0)
+    low_pass_hz = min(rng.uniform(3500.0, 10000.0), 0.45 * sample_rate)
+    out = scipy.signal.sosfilt(
+        scipy.signal.butter(2, high_pass_hz, btype="highpass", fs=sample_rate, output="sos"), out
+    )
+    out = scipy.signal.sosfilt(
+        scipy.signal.butter(4, low_pass_hz, fs=sample_rate, output="sos"), out
+    )
+    # A mid-band peak or dip (microphone, room mode or a mixing engineer).
+    out = _formant_filter(
+        out,
+        np.array([rng.uniform(800.0, 3000.0)]),
+        np.array([rng.uniform(400.0, 1500.0)]),
+        np.array([rng.uniform(-8.0, 8.0)]),
+        sample_rate=sample_rate,
+    )
+
+    sounding = np.abs(out) > 1e-3 * np.abs(out).max()
+    voice_rms = np.sqrt(np.mean(out[sounding] ** 2))
+    # Mains hum: 50 or 60 Hz with its first harmonics, 30-50 dB under the voice.
+    mains_hz = float(rng.choice([50.0, 60.0]))
+    time_s = np.arange(n_samples) / sample_rate
+    hum = sum(
+        weight * np.sin(2.0 * np.pi * k * mains_hz * time_s + rng.uniform(0.0, 2.0 * np.pi))
+        for k, weight in zip((1, 2, 3, 5), (1.0, 0.5, 0.35, 0.15), strict=True)
+    )
+    hum_db = rng.uniform(-50.0, -30.0)
+    out = out + hum / hum.std() * voice_rms * 10.0 ** (hum_db / 20.0)
+
+    snr_db = rng.uniform(22.0, 45.0)
+    pole = rng.uniform(0.3, 0.98)  # pinkish to brown
+    floor = scipy.signal.lfilter([1.0], [1.0, -pole], rng.standard_normal(n_samples))
+    out = out + floor / floor.std() * voice_rms * 10.0 ** (-snr_db / 20.0)
+    peak = rng.uniform(0.3, 0.95)
+    return out * (peak / np.abs(out).max())
+
+
 def synthesize_recording(
     *,
     singer_index: int,
@@ -681,6 +801,7 @@ def synthesize_recording(
     duration_s: float,
     seed: int,
     sample_rate: int = 44100,
+    realistic_share: float = 0.0,
 ) -> DemoRecording:
     """Synthesize one a cappella recording of a demo singer.
 
@@ -698,6 +819,9 @@ def synthesize_recording(
         Non-negative corpus seed; the same arguments give the same audio.
     sample_rate : int
         Sampling rate in Hz.
+    realistic_share : float
+        Share of the corpus recorded in realistic conditions (see the module's
+        docstring and :func:`is_realistic`); 0: a studio recording.
 
     Returns
     -------
@@ -709,6 +833,10 @@ def synthesize_recording(
     if recording_index < 0:
         raise ValueError(f"recording_index must be >= 0, got {recording_index}")
     singer = _singer_style(seed=seed, singer_index=singer_index, n_singers=n_singers)
+    realistic = is_realistic(singer_index, recording_index, realistic_share)
+    if realistic:
+        singer = _realistic_voice(singer, seed=seed, n_singers=n_singers, singer_index=singer_index)
+    conditions_rng = _rng(seed, _REALISTIC_STREAM, singer_index, recording_index)
     style = _recording_style(_sheet_rng(seed, singer_index, recording_index))
     rng = _rng(seed, singer_index, recording_index)
 
@@ -728,6 +856,11 @@ def synthesize_recording(
     sample_positions = np.arange(n_samples)
     frame_positions = np.arange(n_frames) * HOP_SAMPLES
     f0_hz = np.interp(sample_positions, frame_positions, frame_f0_hz)
+    if singer.shimmer:
+        # Cycle-to-cycle amplitude changes: log-normal, correlated over ~1 frame.
+        envelope = envelope * np.exp(
+            _smooth_noise(conditions_rng, n_frames, std=singer.shimmer, time_constant_frames=1.0)
+        )
     amplitude = np.interp(sample_positions, frame_positions, envelope)
     source = amplitude * (
         _harmonic_source(singer, f0_hz, sample_rate=sample_rate)
@@ -752,9 +885,14 @@ def synthesize_recording(
             sample_rate=sample_rate,
         )
     voice_peak = np.abs(voice).max()
-    voice += 0.05 * voice_peak * _breaths(rng, score, n_samples, sample_rate=sample_rate)
+    breath_level = 0.12 if realistic else 0.05
+    voice += breath_level * voice_peak * _breaths(rng, score, n_samples, sample_rate=sample_rate)
 
-    audio = _room_and_medium(rng, voice, sample_rate=sample_rate).astype(np.float32)
+    if realistic:
+        audio = _realistic_room(conditions_rng, voice, sample_rate=sample_rate)
+    else:
+        audio = _room_and_medium(rng, voice, sample_rate=sample_rate)
+    audio = audio.astype(np.float32)
     f0 = pd.DataFrame(
         {
             "time_s": frame_times_s,
@@ -774,6 +912,42 @@ def synthesize_recording(
         }
     )
     return DemoRecording(audio=audio, sample_rate=sample_rate, f0=f0, motifs=motifs)
+
+
+def realistic_f0_set(
+    *,
+    n_singers: int = 6,
+    recordings_per_singer: int = 4,
+    duration_s: float = 20.0,
+    seed: int = 18,
+    sample_rate: int = 44100,
+):
+    """The realistic f0 test set: every recording in realistic conditions.
+
+    Yields
+    ------
+    recording_id : str
+        As :func:`recording_id`.
+    singer : str
+        As :func:`singer_code`.
+    recording : DemoRecording
+        Audio and exact truth f0 (see :func:`synthesize_recording`).
+    """
+    for singer_index in range(n_singers):
+        for recording_index in range(recordings_per_singer):
+            yield (
+                recording_id(singer_index, recording_index),
+                singer_code(singer_index),
+                synthesize_recording(
+                    singer_index=singer_index,
+                    recording_index=recording_index,
+                    n_singers=n_singers,
+                    duration_s=duration_s,
+                    seed=seed,
+                    sample_rate=sample_rate,
+                    realistic_share=1.0,
+                ),
+            )
 
 
 def write_demo_recording(

@@ -203,8 +203,11 @@ def identify_recording(
         dictionary), ``pattern``, ``length``, ``count``, ``support``),
         ``n_phrases``, ``voiced_s``, ``pitch_continuity``
         (:func:`cantaor.openset.pitch_continuity`), ``rejection`` (None, or
-        ``no_sung_pitch``, ``too_few_motifs``, ``low_confidence``) and
-        ``closest`` (the most probable singer even when rejected, else None).
+        ``no_sung_pitch``, ``too_few_motifs``, ``low_confidence``),
+        ``closest`` (the most probable singer even when rejected, else None) and
+        ``f0_quality`` (the checks of :func:`cantaor.f0quality.recording_quality` with
+        the "auto" second opinion, and ``warnings``: a list, empty when the f0 looks
+        right; the range check needs the singer's other recordings and is left out).
 
     Raises
     ------
@@ -213,6 +216,7 @@ def identify_recording(
     """
     from cantaor.contour import contour_segments, segment_phrases, symbols_from_segments
     from cantaor.datasets import build_items
+    from cantaor.f0quality import quality_warnings, recording_quality, second_opinion
     from cantaor.features import build_store, open_store
     from cantaor.io import load_audio
     from cantaor.openset import DEFAULT_RULE, pitch_continuity
@@ -254,6 +258,7 @@ def identify_recording(
         "pitch_continuity": None,
         "rejection": None,
         "closest": None,
+        "f0_quality": None,
     }
 
     def reject(code: str, reason: str) -> dict:
@@ -272,6 +277,25 @@ def identify_recording(
     continuity = pitch_continuity(time_s, f0["pitch_cents"].to_numpy(), voiced)
     result["pitch_continuity"] = None if continuity is None else round(continuity, 4)
     say(f"f0: {len(f0)} frames, {int(voiced.sum())} voiced, pitch continuity {continuity}")
+    quality = recording_quality(
+        f0,
+        second_opinion=second_opinion(
+            audio,
+            sample_rate=sample_rate,
+            method=f0_options["method"],
+            fmin_hz=f0_options["fmin_hz"],
+            fmax_hz=f0_options["fmax_hz"],
+        ),
+    )
+    # JSON has no NaN: a check that could not be made (no voiced frame) is None.
+    quality = {
+        key: round(float(value), 4) if np.isfinite(value) else None
+        for key, value in quality.items()
+    }
+    quality["warnings"] = quality_warnings(quality, config.get("f0_quality"))
+    result["f0_quality"] = quality
+    for warning in quality["warnings"]:
+        say(f"WARNING: f0 looks wrong: {warning}")
     if not voiced.any():
         return reject("no_sung_pitch", "no voiced audio: the pitch tracker found no sung notes")
     if rejection is not None and (

@@ -10,8 +10,14 @@ f0_hz      float64 f0 in Hz; 0.0 where unvoiced
 pitch_cents float64 f0 in cents re ``reference_hz``; NaN where unvoiced
 voiced     bool    the backend's voicing decision
 confidence float32 the backend's confidence (Melodia salience, pYIN voicing
-                   probability, CREPE probability of the chosen pitch bin)
+                   probability, CREPE probability of the chosen pitch bin,
+                   SwiftF0 voicing score)
 ========== ======= =====================================================
+
+SwiftF0 (the ``swift-f0`` wheel's ONNX network, 16 kHz, 16 ms frames) is made to
+hold on real voices by :func:`swift`: see its docstring for the low-pass, the
+harmonic-lock rescue and the two level gates, and BENCHMARKS.md for what each
+buys on the realistic f0 test set (:func:`cantaor.demo.realistic_f0_set`).
 
 pYIN runs on chunks of ``chunk_s`` seconds with ``chunk_overlap_s`` of context on
 each side, so that a long recording needs bounded memory; Melodia and CREPE take
@@ -20,13 +26,14 @@ the whole signal (their memory grows slowly with its length: see BENCHMARKS.md).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 import pandas as pd
 
 F0_COLUMNS = ("time_s", "f0_hz", "pitch_cents", "voiced", "confidence")
-METHODS = ("melodia", "pyin", "crepe")
+METHODS = ("swift", "melodia", "pyin", "crepe")
 
 
 def hz_to_cents(f0_hz: np.ndarray, *, reference_hz: float = 55.0) -> np.ndarray:
@@ -119,6 +126,168 @@ def pyin(
     return time_s, f0_hz, np.asarray(probability, dtype=np.float32)
 
 
+#: Rate, hop and pitch range of the SwiftF0 network (``swift_f0.core``).
+SWIFT_SAMPLE_RATE = 16000
+SWIFT_HOP = 256
+SWIFT_FMAX_HZ = 2093.75
+
+
+@functools.cache
+def _swift_detector(threads: int | None):
+    from swift_f0 import SwiftF0
+
+    # spin=False: the thread pool sleeps between calls (a shared machine).
+    return SwiftF0(threads=threads, spin=False)
+
+
+def level_gate(
+    voiced: np.ndarray, level_db: np.ndarray, *, drop_db: float, window: int
+) -> np.ndarray:
+    """Unvoice frames ``drop_db`` or more below the median level of the voiced frames
+    within ``window`` frames around them (reverb tails, noise between phrases).
+
+    >>> level_gate(np.array([True, True, True, True]), np.array([0.0, -1.0, -30.0, 0.0]),
+    ...            drop_db=15.0, window=5).tolist()
+    [True, True, False, True]
+    """
+    reference = (
+        pd.Series(np.where(voiced, level_db, np.nan))
+        .rolling(window, center=True, min_periods=1)
+        .median()
+        .to_numpy()
+    )
+    return voiced & ~(level_db < reference - drop_db)
+
+
+#: The least fall, in dB per frame, of a run's end that :func:`trim_tails` takes for a tail.
+TAIL_FALL_DB = 0.32  # 20 dB per second in SwiftF0 frames of 16 ms
+
+
+def trim_tails(voiced: np.ndarray, level_db: np.ndarray, *, drop_db: float) -> np.ndarray:
+    """Unvoice the end of every voiced run where it decays ``drop_db`` or more below the
+    run's median level (the room ringing on after the singer stops).
+
+    A run's end is the frames after its last one within ``drop_db`` of the median; it
+    is unvoiced when it is a single frame, or when its level falls by at least
+    :data:`TAIL_FALL_DB` per frame (least-squares slope). A quiet but steady closing
+    note is kept.
+
+    >>> trim_tails(np.array([False, True, True, True, True, False]),
+    ...            np.array([0.0, -2.0, -1.0, -12.0, -20.0, 0.0]), drop_db=9.0).tolist()
+    [False, True, True, False, False, False]
+    """
+    voiced = np.asarray(voiced, dtype=bool).copy()
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], voiced.astype(np.int8), [0]])))
+    for start, end in zip(edges[::2], edges[1::2], strict=True):
+        floor_db = np.median(level_db[start:end]) - drop_db
+        last = end
+        while last > start and level_db[last - 1] < floor_db:
+            last -= 1
+        if end - last == 1 or (
+            end - last > 1
+            and np.polyfit(np.arange(end - last), level_db[last:end], 1)[0] <= -TAIL_FALL_DB
+        ):
+            voiced[last:end] = False
+    return voiced
+
+
+def swift(
+    audio: np.ndarray,
+    *,
+    sample_rate: int = 44100,
+    hop_length: int = 256,
+    fmin_hz: float = 80.0,
+    fmax_hz: float = 1000.0,
+    confidence_threshold: float = 0.5,
+    lowpass_hz: float | None = 1200.0,
+    level_gate_db: float | None = 15.0,
+    level_window_s: float = 2.0,
+    tail_trim_db: float | None = 9.0,
+    num_threads: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """SwiftF0 (Nieradzik 2025; the ``swift-f0`` wheel's ONNX weights) on real voices.
+
+    Steps, each answering a failure measured on the realistic f0 test set:
+
+    1. resample to 16 kHz and low-pass at ``lowpass_hz`` (zero-phase, 4th order),
+       so that a strong, narrow formant over a weak fundamental does not read as a
+       pure tone at the formant frequency (None: no low-pass);
+    2. run the network twice: within ``[fmin_hz, fmax_hz]`` for the pitch, and over
+       its whole range. Restricted to the band, the network zeroes the confidence
+       of a frame whose best candidate lies outside it; a frame whose unrestricted
+       reading is a confident pitch above ``fmax_hz`` (a formant or harmonic lock) is
+       voiced, with the band's pitch (the "harmonic-lock rescue");
+    3. a frame is voiced where its confidence reaches ``confidence_threshold``
+       (the network is calibrated for 0.5);
+    4. ``level_gate_db``: frames that far below the median level of the voiced
+       frames within ``level_window_s`` around them are unvoiced (reverb tails and
+       noise between phrases; None: off);
+    5. ``tail_trim_db``: the end of each voiced run is unvoiced while it is that far
+       below the run's median level (the decay; None: off).
+
+    The 16 ms frames are mapped onto frames of ``hop_length`` at ``sample_rate``
+    (``1 + len(audio) // hop_length`` frames at ``k * hop_length``): the voicing and
+    confidence of the nearest frame, the pitch interpolated in log-frequency between
+    voiced neighbours.
+
+    Returns
+    -------
+    time_s, f0_hz, confidence : np.ndarray
+        As :func:`melodia`; ``confidence`` is the network's voicing score (of the
+        unrestricted run for a rescued frame).
+    """
+    import scipy.signal
+    import soxr
+
+    if not 0.0 < fmin_hz < fmax_hz <= SWIFT_FMAX_HZ:
+        raise ValueError(
+            f"swift needs 0 < fmin_hz < fmax_hz <= {SWIFT_FMAX_HZ}, got {fmin_hz}, {fmax_hz}"
+        )
+    if lowpass_hz is not None and not fmax_hz < lowpass_hz < SWIFT_SAMPLE_RATE / 2:
+        raise ValueError(
+            f"swift.lowpass_hz must lie between fmax_hz ({fmax_hz}) and 8000 Hz, got {lowpass_hz}"
+        )
+    signal = np.asarray(audio, dtype=np.float32)
+    n_frames = 1 + signal.size // hop_length
+    time_s = np.arange(n_frames) * hop_length / sample_rate
+    if signal.size < SWIFT_HOP * sample_rate // SWIFT_SAMPLE_RATE + 1:
+        return time_s, np.zeros(n_frames), np.zeros(n_frames, dtype=np.float32)
+    if sample_rate != SWIFT_SAMPLE_RATE:
+        signal = soxr.resample(signal, sample_rate, SWIFT_SAMPLE_RATE)
+    if lowpass_hz is not None:
+        sos = scipy.signal.butter(4, lowpass_hz, fs=SWIFT_SAMPLE_RATE, output="sos")
+        signal = scipy.signal.sosfiltfilt(sos, signal).astype(np.float32)
+    detector = _swift_detector(num_threads)
+    band = detector.detect(signal, SWIFT_SAMPLE_RATE, fmin=fmin_hz, fmax=fmax_hz)
+    whole = detector.detect(signal, SWIFT_SAMPLE_RATE)
+    locked = (whole.confidence >= confidence_threshold) & (whole.pitch_hz > fmax_hz)
+    voiced = (band.confidence >= confidence_threshold) | locked
+    confidence = np.where(
+        locked & (band.confidence < confidence_threshold), whole.confidence, band.confidence
+    )
+    level_db = band.loudness_db
+    if level_gate_db is not None:
+        window = max(1, round(level_window_s * SWIFT_SAMPLE_RATE / SWIFT_HOP))
+        voiced = level_gate(voiced, level_db, drop_db=level_gate_db, window=window)
+    if tail_trim_db is not None:
+        voiced = trim_tails(voiced, level_db, drop_db=tail_trim_db)
+
+    # Onto the caller's frames.
+    position = time_s * SWIFT_SAMPLE_RATE / SWIFT_HOP
+    last = band.pitch_hz.size - 1
+    nearest = np.clip(np.rint(position).astype(np.int64), 0, last)
+    low = np.clip(np.floor(position).astype(np.int64), 0, last)
+    high = np.minimum(low + 1, last)
+    fraction = np.clip(position - low, 0.0, 1.0)
+    log_f0 = np.log(np.maximum(band.pitch_hz, 1e-3))
+    both = voiced[low] & voiced[high]
+    log_pitch = np.where(
+        both, (1.0 - fraction) * log_f0[low] + fraction * log_f0[high], log_f0[nearest]
+    )
+    f0_hz = np.where(voiced[nearest], np.exp(log_pitch), 0.0)
+    return time_s, f0_hz, confidence[nearest].astype(np.float32)
+
+
 def chunked_frames(
     backend,
     audio: np.ndarray,
@@ -161,7 +330,7 @@ def extract_f0(
     audio: np.ndarray,
     *,
     sample_rate: int,
-    method: str = "melodia",
+    method: str = "swift",
     hop_length: int = 256,
     frame_length: int = 2048,
     fmin_hz: float = 80.0,
@@ -178,6 +347,10 @@ def extract_f0(
     confidence_threshold: float = 0.5,
     device: str = "auto",
     num_threads: int | None = None,
+    swift_confidence_threshold: float = 0.5,
+    swift_lowpass_hz: float | None = 1200.0,
+    swift_level_gate_db: float | None = 15.0,
+    swift_tail_trim_db: float | None = 9.0,
 ) -> pd.DataFrame:
     """Run one backend and return the f0 table (columns :data:`F0_COLUMNS`).
 
@@ -185,7 +358,7 @@ def extract_f0(
     ----------
     audio : np.ndarray
         Mono signal at ``sample_rate``.
-    method : {"melodia", "pyin", "crepe"}
+    method : {"swift", "melodia", "pyin", "crepe"}
     reference_hz : float
         Reference of the cents scale (0 cents = ``reference_hz``).
     voicing_tolerance : float
@@ -201,7 +374,10 @@ def extract_f0(
     device : str
         CREPE only: "auto" (GPU when present), "cpu", "cuda".
     num_threads : int, optional
-        CREPE only: torch threads.
+        CREPE and SwiftF0: torch or ONNX Runtime threads.
+    swift_confidence_threshold, swift_lowpass_hz, swift_level_gate_db, swift_tail_trim_db
+        SwiftF0 only: ``confidence_threshold``, ``lowpass_hz``, ``level_gate_db`` and
+        ``tail_trim_db`` of :func:`swift`.
     """
     common = dict(
         sample_rate=sample_rate,
@@ -209,7 +385,17 @@ def extract_f0(
         fmin_hz=fmin_hz,
         fmax_hz=fmax_hz,
     )
-    if method == "melodia":
+    if method == "swift":
+        time_s, f0_hz, confidence = swift(
+            audio,
+            confidence_threshold=swift_confidence_threshold,
+            lowpass_hz=swift_lowpass_hz,
+            level_gate_db=swift_level_gate_db,
+            tail_trim_db=swift_tail_trim_db,
+            num_threads=num_threads,
+            **common,
+        )
+    elif method == "melodia":
         time_s, f0_hz, confidence = melodia(
             audio, voicing_tolerance=voicing_tolerance, frame_length=frame_length, **common
         )
@@ -277,6 +463,7 @@ def f0_arguments(settings, *, num_threads: int | None = None) -> dict:
     ``cantaor identify``), so that they extract f0 the same way. Keys a section
     lacks (``chunk_s``, ``chunk_overlap_s``, the ``crepe`` block: a model
     directory exported before they existed) keep :func:`extract_f0`'s defaults.
+    The ``swift`` block's keys become ``swift_*`` arguments.
 
     >>> f0_arguments({"method": "pyin", "hop_length": 256, "crepe": {"model": "tiny"}})
     {'method': 'pyin', 'hop_length': 256, 'crepe_model': 'tiny'}
@@ -301,16 +488,26 @@ def f0_arguments(settings, *, num_threads: int | None = None) -> dict:
         "confidence_threshold": "confidence_threshold",
         "device": "device",
     }
+    swift_keys = ("confidence_threshold", "lowpass_hz", "level_gate_db", "tail_trim_db")
     arguments = {key: settings[key] for key in plain if key in settings}
     crepe = settings.get("crepe") or {}
     arguments |= {name: crepe[key] for key, name in crepe_keys.items() if key in crepe}
+    swift_settings = settings.get("swift") or {}
+    arguments |= {
+        f"swift_{key}": swift_settings[key] for key in swift_keys if key in swift_settings
+    }
     if num_threads is not None:
         arguments["num_threads"] = num_threads
     return arguments
 
 
 def f0_of_file(
-    audio_path, *, sample_rate: int, on_bad_recording: str = "fail", **options
+    audio_path,
+    *,
+    sample_rate: int,
+    on_bad_recording: str = "fail",
+    second_opinion: str = "auto",
+    **options,
 ) -> tuple[pd.DataFrame, dict]:
     """The f0 table of an audio file, with the bad-recording policy applied.
 
@@ -322,6 +519,9 @@ def f0_of_file(
         A file that cannot be read, or holds no voiced frame, raises
         :class:`cantaor.io.AudioError` naming the file ("fail"), or gives an empty
         table and a status saying why ("skip").
+    second_opinion : {"auto", "yin", "swift", "none"}
+        The cheap second opinion of the quality checks
+        (:func:`cantaor.f0quality.second_opinion`).
     **options
         Keyword options of :func:`extract_f0`.
 
@@ -331,12 +531,19 @@ def f0_of_file(
     status : dict
         ``status`` ("ok" or "skipped"), ``reason``, ``duration_s``, ``voiced_frames``,
         ``clipped_share`` (share of samples in clipped runs, see
-        :func:`cantaor.io.clipped_share`; None when the file could not be read).
+        :func:`cantaor.io.clipped_share`; None when the file could not be read) and
+        ``quality`` (:func:`cantaor.f0quality.recording_quality`; None when skipped).
     """
+    from cantaor.f0quality import SECOND_OPINIONS, recording_quality
+    from cantaor.f0quality import second_opinion as opinion_of
     from cantaor.io import AudioError, load_audio
 
     if on_bad_recording not in POLICIES:
         raise ValueError(f"on_bad_recording must be one of {', '.join(POLICIES)}")
+    if second_opinion not in SECOND_OPINIONS:
+        raise ValueError(
+            f"second_opinion must be one of {', '.join(SECOND_OPINIONS)}, got {second_opinion!r}"
+        )
     info: dict = {}
     try:
         audio, rate = load_audio(audio_path, sample_rate=sample_rate, info=info)
@@ -352,11 +559,20 @@ def f0_of_file(
             "duration_s": None,
             "voiced_frames": 0,
             "clipped_share": info.get("clipped_share"),
+            "quality": None,
         }
+    second = opinion_of(
+        audio,
+        sample_rate=rate,
+        method=options.get("method", "swift"),
+        kind=second_opinion,
+        **{key: options[key] for key in ("fmin_hz", "fmax_hz") if key in options},
+    )
     return table, {
         "status": "ok",
         "reason": "",
         "duration_s": audio.size / rate,
         "voiced_frames": int(table["voiced"].sum()),
         "clipped_share": info["clipped_share"],
+        "quality": recording_quality(table, second_opinion=second),
     }

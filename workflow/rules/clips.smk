@@ -53,6 +53,8 @@ rule clip_store:
     conda:
         "../../envs/audio.yaml"
     params:
-        features=settings("features", omit=("kinds", "min_duration_s", "max_dropped_share")),
+        features=settings(
+            "features", omit=("kinds", "min_duration_s", "max_dropped_share")
+        ),
     script:
         "../scripts/clip_store.py"

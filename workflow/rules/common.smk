@@ -374,6 +374,7 @@ def get_final_output():
     if config["corpus"]["source"] != "clips":
         outputs += [
             "results/report/skipped_recordings.tsv",
+            "results/report/f0_quality.md",
             "results/report/motifs_per_singer.md",
         ]
     outputs += expand(

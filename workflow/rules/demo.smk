@@ -11,7 +11,9 @@ rule demo_recording:
         "../../envs/audio.yaml"
     params:
         demo=get_demo_params,
-        settings=settings("demo", keys=["n_singers", "seed", "sample_rate"]),
+        settings=settings(
+            "demo", keys=["n_singers", "seed", "sample_rate", "realistic_share"]
+        ),
     script:
         "../scripts/demo_recording.py"
 

@@ -38,7 +38,9 @@ rule feature_store:
         "../../envs/audio.yaml"
     params:
         corpus={"audio_paths": get_audio_paths()},
-        features=settings("features", omit=("kinds", "min_duration_s", "max_dropped_share")),
+        features=settings(
+            "features", omit=("kinds", "min_duration_s", "max_dropped_share")
+        ),
     script:
         "../scripts/feature_store.py"
 

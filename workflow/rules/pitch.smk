@@ -13,8 +13,34 @@ rule f0:
     params:
         f0=settings("f0"),
         corpus=settings("corpus", keys=["on_bad_recording"]),
+        quality=settings("f0_quality"),
     script:
         "../scripts/f0.py"
+
+
+rule f0_quality:
+    input:
+        status=expand("results/f0/{recording}.status.json", recording=RECORDINGS),
+    output:
+        table=report(
+            "results/report/f0_quality.md",
+            caption="../report/f0_quality.rst",
+            category="f0",
+            subcategory="quality",
+        ),
+        tsv="results/report/f0_quality.tsv",
+    log:
+        "results/logs/f0_quality.log",
+    benchmark:
+        "results/benchmarks/f0_quality.tsv"
+    conda:
+        "../../envs/audio.yaml"
+    params:
+        f0_quality=settings("f0_quality"),
+        f0=settings("f0", keys=["method"]),
+        singers=dict(zip(samples["recording_id"], samples["singer"])),
+    script:
+        "../scripts/f0_quality.py"
 
 
 rule skipped_recordings:

@@ -16,5 +16,6 @@ write_demo_recording(
     duration_s=p.demo["duration_s"],
     seed=p.settings["seed"],
     sample_rate=p.settings["sample_rate"],
+    realistic_share=p.settings["realistic_share"],
 )
 log("done")

@@ -1,5 +1,6 @@
 """Snakemake glue: f0 of one recording, with the bad-recording policy."""
 
+from cantaor.f0quality import quality_warnings
 from cantaor.io import write_json, write_parquet
 from cantaor.logs import line_logger
 from cantaor.pitch import CLIPPING_WARNING, f0_arguments, f0_of_file
@@ -10,6 +11,7 @@ table, status = f0_of_file(
     snakemake.input.audio,
     sample_rate=p.f0["sample_rate"],
     on_bad_recording=p.corpus["on_bad_recording"],
+    second_opinion=p.quality["second_opinion"],
     **f0_arguments(p.f0, num_threads=snakemake.threads),
 )
 status["recording"] = snakemake.wildcards.recording
@@ -27,3 +29,13 @@ else:
         f"{snakemake.input.audio}: {status['duration_s']:.1f} s, method {p.f0['method']}, "
         f"{len(table)} frames, {status['voiced_frames']} voiced"
     )
+    quality = status["quality"]
+    log(
+        f"quality: voiced share {quality['voiced_share']:.3f}, "
+        f"{quality['jump_rate']:.2f} jumps per voiced s, "
+        f"disagreement with the second opinion ({p.quality['second_opinion']}) "
+        f"{quality['disagreement']:.3f}, "
+        f"on its harmonics {quality['harmonic_share']:.3f}"
+    )
+    for warning in quality_warnings(quality, p.quality):
+        log(f"WARNING: {snakemake.input.audio}: f0 looks wrong: {warning}")
