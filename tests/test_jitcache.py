@@ -147,3 +147,20 @@ def test_an_unwritable_cache_root_falls_back_to_compiling(tmp_path, monkeypatch,
         jitcache._seed(private)
     assert "set CANTAOR_CACHE_DIR to a writable directory" in caplog.text
     assert not any(private.iterdir())
+
+
+def test_the_package_imports_librosa_only_through_the_seeded_cache():
+    """A bare ``import librosa`` would compile into an empty private cache (~25 CPU s)."""
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    sources = [*root.glob("src/cantaor/**/*.py"), *root.glob("workflow/scripts/*.py")]
+    sources += [*root.glob("benchmarks/*.py")]
+    bare = [
+        f"{path.relative_to(root)}:{number}"
+        for path in sources
+        if path.name != "jitcache.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.match(r"\s*(import librosa|from librosa\b|import numba|from numba\b)", line)
+    ]
+    assert not bare, f"use cantaor.jitcache.import_librosa() instead: {bare}"

@@ -147,9 +147,12 @@ def yin_second_opinion(
     -------
     time_s, f0_hz : np.ndarray
     """
-    import librosa
     import scipy.signal
     import soxr
+
+    from cantaor.jitcache import import_librosa
+
+    librosa = import_librosa()
 
     rate = 16000
     signal = np.asarray(audio, dtype=np.float32)
