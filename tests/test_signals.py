@@ -98,6 +98,9 @@ def _start_snakemake(workdir, install):
         stderr=subprocess.DEVNULL,
         env={**os.environ, "PYTHONPATH": str(SRC)},
         start_new_session=True,  # signals go to Snakemake alone, not to a group
+        # Snakemake as started from a terminal: a test run launched in the background
+        # (`pytest &`, some CI runners) would otherwise pass SIGINT on ignored.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     pid_file = workdir / "job.pid"
     _wait_for(lambda: pid_file.exists() and pid_file.read_text(), 120, "the job to start")
