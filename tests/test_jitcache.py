@@ -15,9 +15,9 @@ from cantaor import jitcache
 WORKER = Path(__file__).with_name("jit_race_worker.py")
 
 
-def _start(role, signals, env):
+def _start(role, env):
     return subprocess.Popen(
-        [sys.executable, str(WORKER), role, str(signals)],
+        [sys.executable, str(WORKER), role],
         env={**os.environ, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -25,55 +25,68 @@ def _start(role, signals, env):
     )
 
 
-def _race(tmp_path, env):
-    """Two compiling processes, their cache writes interleaved as in the race, then a reader."""
-    signals = tmp_path / "signals"
-    signals.mkdir()
-    writers = [_start(role, signals, env) for role in ("A", "B")]
-    outcomes = [(worker.wait(timeout=1800), worker.stderr.read()) for worker in writers]
-    reader = _start("read", signals, env)
-    reader.wait(timeout=1800)
-    return outcomes, reader
+def _run(role, env):
+    worker = _start(role, env)
+    worker.wait(timeout=1800)
+    return worker
 
 
-def _shared_cache_without_localmin(tmp_path):
-    """A shared cache holding everything but ``localmin``, so only that pair is compiled."""
-    shared = tmp_path / "shared"
+def _shared_cache_without_localmin(directory):
+    """A cache holding everything but ``localmin``, so only that pair is compiled."""
     shutil.copytree(
         jitcache.snapshot_dir(),
-        shared,
+        directory,
         ignore=shutil.ignore_patterns("*_localmin*", "manifest.json"),
     )
-    return shared
+    return directory
+
+
+def _raced_cache(tmp_path):
+    """The state the race leaves: A's ``localmin`` kernel beside B's wrapper.
+
+    A and B each compile ``localmin`` into a cache of their own with the protection off;
+    the files then meet in one directory as when both write to it at once (numba writes
+    a gufunc's kernel and wrapper files separately).
+    """
+    caches = {}
+    for role in ("A", "B"):
+        cache = _shared_cache_without_localmin(tmp_path / role)
+        worker = _run(role, {jitcache.UNSAFE_ENV: "1", "NUMBA_CACHE_DIR": str(cache)})
+        assert worker.returncode == 0, worker.stderr.read()[-2000:]
+        caches[role] = cache
+    wrappers = sorted(caches["B"].rglob("guf-*_localmin*"))
+    assert wrappers
+    for wrapper in wrappers:
+        shutil.copyfile(wrapper, caches["A"] / wrapper.relative_to(caches["B"]))
+    return caches["A"]
 
 
 def test_the_race_corrupts_a_shared_cache_when_the_protection_is_off(tmp_path):
-    """Without the fix the interleaved writes leave a pair that segfaults every later reader."""
-    shared = _shared_cache_without_localmin(tmp_path)
-    env = {jitcache.UNSAFE_ENV: "1", "NUMBA_CACHE_DIR": str(shared)}
-    outcomes, reader = _race(tmp_path, env)
-    assert [code for code, _ in outcomes] == [0, 0], outcomes
-    written = sorted((tmp_path / "signals").iterdir(), key=lambda path: path.stat().st_mtime_ns)
-    assert [path.name for path in written] == ["A-kernel", "B-kernel", "B-wrapper", "A-wrapper"]
+    """Without the fix, the cache the race leaves segfaults every later reader."""
+    raced = _raced_cache(tmp_path)
+    reader = _run("read", {jitcache.UNSAFE_ENV: "1", "NUMBA_CACHE_DIR": str(raced)})
     assert reader.returncode < 0, (reader.returncode, reader.stderr.read()[-2000:])
 
 
-def test_the_same_race_cannot_reach_cantaor(tmp_path):
-    """With the fix the same processes never share, write or read that directory."""
-    shared = _shared_cache_without_localmin(tmp_path)
-    before = sorted(path.relative_to(shared) for path in shared.rglob("*"))
-    outcomes, reader = _race(tmp_path, {"NUMBA_CACHE_DIR": str(shared)})
-    assert [code for code, _ in outcomes] == [0, 0], outcomes
-    assert reader.returncode == 0, reader.stderr.read()[-2000:]
-    assert sorted(path.relative_to(shared) for path in shared.rglob("*")) == before
-
-
 def test_a_corrupted_cache_is_never_read(tmp_path):
-    """A mismatched kernel/wrapper pair where numba would look (NUMBA_CACHE_DIR) is ignored."""
-    shared = _shared_cache_without_localmin(tmp_path)
-    _race(tmp_path, {jitcache.UNSAFE_ENV: "1", "NUMBA_CACHE_DIR": str(shared)})  # corrupts it
-    reader = _start("read", tmp_path / "signals", {"NUMBA_CACHE_DIR": str(shared)})
-    assert reader.wait(timeout=1800) == 0, reader.stderr.read()[-2000:]
+    """With the fix, the same cache where numba would look (NUMBA_CACHE_DIR) is ignored."""
+    raced = _raced_cache(tmp_path)
+    before = {path: path.read_bytes() for path in raced.rglob("*") if path.is_file()}
+    reader = _run("read", {"NUMBA_CACHE_DIR": str(raced)})
+    assert reader.returncode == 0, reader.stderr.read()[-2000:]
+    assert {path: path.read_bytes() for path in raced.rglob("*") if path.is_file()} == before
+
+
+def test_compiling_processes_at_once_never_share_a_directory(tmp_path):
+    """With the fix, processes of different compile orders started together on one
+    NUMBA_CACHE_DIR neither write nor read it."""
+    shared = _shared_cache_without_localmin(tmp_path / "shared")
+    before = sorted(path.relative_to(shared) for path in shared.rglob("*"))
+    workers = [_start(role, {"NUMBA_CACHE_DIR": str(shared)}) for role in ("A", "B", "A", "B")]
+    for worker in workers:
+        assert worker.wait(timeout=1800) == 0, worker.stderr.read()[-2000:]
+    assert _run("read", {"NUMBA_CACHE_DIR": str(shared)}).returncode == 0
+    assert sorted(path.relative_to(shared) for path in shared.rglob("*")) == before
 
 
 def test_many_processes_on_an_empty_cache_build_one_snapshot(tmp_path):

@@ -707,7 +707,10 @@ def test_noise_is_rejected_and_a_held_out_recording_identified(finished_run, tmp
     white, quiet, recording = json.loads(result.stdout)["recordings"]
     for noise in (white, quiet):
         assert noise["verdict"] is None and noise["rejection"] == "no_sung_pitch", noise
-        assert "noise, not singing" in noise["reason"]
+        # no voiced frame at all (swift's gates), or voiced frames that do not glide as singing
+        assert any(
+            words in noise["reason"] for words in ("noise, not singing", "no voiced audio")
+        ), noise
         assert noise["pitch_continuity"] < rule["min_pitch_continuity"]
     # identified (the tiny two-epoch model is near chance, so not necessarily correctly)
     assert recording["verdict"] in {"S1", "S2", "S3"} and recording["rejection"] is None
