@@ -725,7 +725,8 @@ def test_noise_is_rejected_and_a_held_out_recording_identified(finished_run, tmp
         capture_output=True,
         text=True,
     ).stdout
-    assert re.search(r"white\.wav: none of the known singers \((no sung pitch|no voiced audio)", text)
+    rejected = r"white\.wav: none of the known singers \((no sung pitch|no voiced audio)"
+    assert re.search(rejected, text)
     # The error rates are reported with the evaluation.
     report = json.loads((workdir / f"results/evaluation/{run}/open_set.json").read_text())
     rates = report["evaluation"]
