@@ -140,9 +140,10 @@ def _seed(private: Path) -> None:
     """Copy a verified snapshot into the private directory, building it when missing."""
     snapshot = snapshot_dir()
     try:
-        if not _verified(snapshot):
-            _build_snapshot(snapshot)
         usable = _verified(snapshot)
+        if not usable:
+            _build_snapshot(snapshot)
+            usable = _verified(snapshot)
         if usable:
             for source in snapshot.rglob("*"):
                 if source.is_file() and source.name != _MANIFEST:
@@ -255,13 +256,13 @@ def _build_snapshot(snapshot: Path) -> None:
                     built.stderr[-2000:],
                 )
                 return
-            manifest = _manifest(staging)
             # A fresh interpreter must load it all without crashing before anyone uses it.
             checked = _run_warm(staging)
+            manifest = _manifest(staging)
             if checked.returncode != 0 or not manifest:
                 LOGGER.warning("the new numba cache failed to load (exit %s)", checked.returncode)
                 return
-            manifest_text = json.dumps(_manifest(staging), indent=1)
+            manifest_text = json.dumps(manifest, indent=1)
             (staging / _MANIFEST).write_text(manifest_text, encoding="utf-8")
             try:
                 staging.rename(snapshot)
