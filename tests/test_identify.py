@@ -20,6 +20,7 @@ import soundfile as sf
 import yaml
 
 from cantaor.cli import main
+from cantaor.config.settings import stage_settings
 from cantaor.contour.symbols import (
     contour_segments,
     fit_clusters,
@@ -31,13 +32,14 @@ from cantaor.demo.corpus import write_demo_recording
 from cantaor.features.store import build_store, open_store
 from cantaor.identify.modeldir import (
     FORMAT_VERSION,
+    STORED_SECTIONS,
     ModelDirError,
     export_model_dir,
     load_model_dir,
 )
-from cantaor.identify.recording import find_motif_occurrences, identify_recording
+from cantaor.identify.recording import identify_recording
 from cantaor.mining.bide import find_occurrences
-from cantaor.mining.motifs import build_dictionary
+from cantaor.mining.motifs import build_dictionary, find_motif_occurrences
 from cantaor.pitch.f0 import extract_f0
 from cantaor.training.loop import TrainConfig, save_model, train_model
 from cantaor.util.atomic import atomic_path, write_json
@@ -263,7 +265,12 @@ def test_model_directory_layout(built):
         "logmel",
         "residual_blstm",
     )
-    assert manifest["config"]["f0"] == CONFIG["f0"]
+    # Every setting of the stored sections: those given as given, the others at the
+    # schema's defaults (what the workflow's validation fills in).
+    for section in STORED_SECTIONS:
+        stored = manifest["config"][section]
+        assert {key: stored[key] for key in CONFIG[section]} == CONFIG[section]
+        assert stored == stage_settings(section).to_dict() | CONFIG[section]
     assert manifest["config"]["features"]["n_frames"] == 200
     assert {"cantaor", "torch", "numpy", "librosa", "essentia"} <= set(manifest["created_by"])
     assert (model_dir / "model.pt").is_file() and (model_dir / "clusters.json").is_file()
@@ -273,6 +280,11 @@ def test_model_directory_layout(built):
     assert not [p for p in model_dir.parent.iterdir() if p.name.startswith(".model.")]
     loaded = load_model_dir(model_dir)
     assert loaded.singers == SINGERS
+    # identification reads the stored settings as settings objects
+    assert loaded.settings == {
+        section: stage_settings(section, CONFIG[section]) for section in STORED_SECTIONS
+    }
+    assert loaded.settings["f0"].method == "melodia" and loaded.settings["features"].n_mels == 32
     assert set(loaded.dictionaries["singer"]) == set(SINGERS)
 
 
@@ -428,10 +440,21 @@ def test_export_model_cli(built, tmp_path, capsys):
         os.utime(dictionary, (stat.st_atime, stat.st_mtime))
 
 
-def test_export_refuses_incomplete_config(built, tmp_path):
-    config = {k: v for k, v in CONFIG.items() if k != "dataset_options"}
-    config["f0"] = {k: v for k, v in CONFIG["f0"].items() if k != "hop_length"}
-    with pytest.raises(ModelDirError, match=r"f0\.hop_length.*dataset_options"):
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        # a section missing: its settings are not known
+        (lambda config: config.pop("dataset_options"), r"lacks dataset_options"),
+        # keys the schema forbids (identify once read features.fmin_hz)
+        (lambda config: config["features"].update(fmin_hz=50), r"features: unknown key.*fmin_hz"),
+        (lambda config: config["f0"].update(hop_length=0), r"f0\.hop_length: 0 is less than"),
+        (lambda config: config["mining"].update(min_length=9), r"mining\.min_length=9"),
+    ],
+)
+def test_export_refuses_incomplete_or_invalid_config(built, tmp_path, edit, message):
+    config = json.loads(json.dumps(CONFIG))
+    edit(config)
+    with pytest.raises(ModelDirError, match=message):
         export_model_dir(
             tmp_path / "m",
             model_path=built["model_dir"] / "model.pt",
@@ -465,7 +488,9 @@ def test_occurrence_search_matches_find_occurrences(min_gap, max_gap):
             "pattern": [*patterns, "+1 -1"],  # one pattern in both dictionaries
         }
     )
-    found = find_motif_occurrences(symbols, dictionaries, min_gap=min_gap, max_gap=max_gap)
+    found = find_motif_occurrences(
+        {"recording": symbols}, dictionaries, min_gap=min_gap, max_gap=max_gap
+    )
     expected = []
     for motif_id, pattern in zip(dictionaries["motif_id"], dictionaries["pattern"]):
         for phrase, sequence in sequences.items():

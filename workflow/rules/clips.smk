@@ -53,8 +53,6 @@ rule clip_store:
     conda:
         "../../envs/audio.yaml"
     params:
-        features=settings(
-            "features", omit=("kinds", "min_duration_s", "max_dropped_share")
-        ),
+        features=settings("features", used_by=build_clip_store),
     script:
         "../scripts/clip_store.py"

@@ -17,8 +17,16 @@ os.environ.update(
 
 import pandas as pd
 
-from cantaor.dataset.clips import ClipError, read_clip_table, scan_clip_folder, select_singers, write_clip_manifest
+from cantaor.dataset.clips import (
+    ClipError,
+    read_clip_table,
+    scan_clip_folder,
+    select_singers,
+    write_clip_manifest,
+)
 from cantaor.config.check import ConfigError, check_config, corpus_problems
+from cantaor.config.settings import parameters_read
+from cantaor.features.store import build_clip_store, build_store
 from cantaor.demo.corpus import SINGER_PREFIX, demo_sample_sheet
 from cantaor.demo.f0_accuracy import evaluation_recordings
 from cantaor.util.jobcontrol import stop_jobs_on_interrupt
@@ -328,18 +336,26 @@ def _sorted_mapping(value):
     return value
 
 
-def settings(section, keys=None, omit=()):
+def settings(section, keys=None, omit=(), used_by=None):
     """One stage's settings: config[section] (or its ``keys``) as ONE mapping.
 
     Each stage passes its settings this way, one named ``params`` entry per
-    config section. Snakemake's params rerun trigger compares a job's params
-    as a sorted list of values without their names (``persistence._params``);
-    a mapping is recorded as its repr, keys included, so an edit that moves
-    values between keys (``fmin_hz``/``fmax_hz`` swapped, ``min_support``
-    2->3 with ``min_length`` 3->2) is still an edit. Keys are sorted so the
-    order in config.yaml does not matter.
+    config section; the script makes it a settings object
+    (cantaor.config.settings: ``FeaturesSettings.from_params(...)``), in which
+    a key the rule does not pass cannot be read. Snakemake's params rerun
+    trigger compares a job's params as a sorted list of values without their
+    names (``persistence._params``); a mapping is recorded as its repr, keys
+    included, so an edit that moves values between keys (``fmin_hz``/``fmax_hz``
+    swapped, ``min_support`` 2->3 with ``min_length`` 3->2) is still an edit.
+    Keys are sorted so the order in config.yaml does not matter.
+
+    ``used_by``: a function whose keyword parameters are named after the
+    section's keys (``cantaor.features.store.build_store``): the keys it takes,
+    so a key it gains is passed without being listed here.
     """
     values = config[section]
+    if used_by is not None:
+        keys = parameters_read(section, used_by)
     chosen = values if keys is None else {key: values[key] for key in keys}
     return _sorted_mapping({k: v for k, v in chosen.items() if k not in omit})
 

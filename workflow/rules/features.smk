@@ -38,9 +38,7 @@ rule feature_store:
         "../../envs/audio.yaml"
     params:
         corpus={"audio_paths": get_audio_paths()},
-        features=settings(
-            "features", omit=("kinds", "min_duration_s", "max_dropped_share")
-        ),
+        features=settings("features", used_by=build_store),
     script:
         "../scripts/feature_store.py"
 

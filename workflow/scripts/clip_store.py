@@ -1,21 +1,14 @@
 """Snakemake glue: the feature store of the pre-cut clips, for one feature."""
 
-import pandas as pd
-
-from cantaor.features.store import build_clip_store
+from cantaor.config.settings import FeaturesSettings
+from cantaor.features.files import clip_store_to_file
 from cantaor.util.logs import line_logger
 
-log = line_logger(snakemake.log[0], capture_stderr=True)
-f = snakemake.params.features
-items = pd.read_parquet(snakemake.input.item_table)
-log(f"{len(items)} clips, {snakemake.wildcards.feature}, {f['n_frames']} frames, {f['dtype']}")
-build_clip_store(
-    items,
-    tensor_path=snakemake.output.tensor,
-    index_path=snakemake.output.index,
+clip_store_to_file(
+    snakemake.input.item_table,
+    snakemake.output.tensor,
+    snakemake.output.index,
     kind=snakemake.wildcards.feature,
-    log=log,
-    # every features setting but kinds, min_duration_s and max_dropped_share (the rule's params)
-    **f,
+    settings=FeaturesSettings.from_params(snakemake.params.features),
+    log=line_logger(snakemake.log[0], capture_stderr=True),
 )
-log("done")

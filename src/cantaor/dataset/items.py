@@ -24,7 +24,8 @@ Every table is sorted by recording, start, end and item id.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -395,3 +396,109 @@ def duration_drops(
         for row in table[table["over_limit"]].itertuples()
     ]
     return table[list(DROP_COLUMNS)], warnings
+
+
+def items_of_occurrences(
+    dataset: str,
+    occurrences: pd.DataFrame,
+    groups: Mapping[str, str],
+    *,
+    recording_durations: Mapping[str, float] | None,
+    options,
+    features,
+) -> pd.DataFrame:
+    """:func:`build_items` under the ``dataset_options`` and ``features`` settings.
+
+    The call the ``dataset_items`` rule and ``cantaor identify`` share.
+    ``options`` is the ``dataset_options`` section
+    (:class:`cantaor.config.settings.DatasetOptionsSettings` or a mapping),
+    ``features`` the ``features`` section (``min_duration_s`` is read).
+    """
+    from cantaor.config.settings import DatasetOptionsSettings, FeaturesSettings, Settings
+
+    if not isinstance(options, Settings):
+        options = DatasetOptionsSettings.from_config(options)
+    if not isinstance(features, Settings):
+        features = FeaturesSettings.from_config(features)
+    return build_items(
+        dataset,
+        occurrences,
+        groups,
+        recording_durations=recording_durations,
+        min_duration_s=features.min_duration_s,
+        **options.arguments_of(build_items),
+    )
+
+
+def items_to_file(
+    dataset: str,
+    occurrence_paths: Sequence[str | os.PathLike],
+    item_path: str | os.PathLike,
+    *,
+    audio_paths: Mapping[str, str | os.PathLike],
+    groups: Mapping[str, str],
+    options,
+    features,
+    log: Callable[[str], None] = print,
+) -> pd.DataFrame:
+    """The ``dataset_items`` rule: one dataset's item table, with per-singer counts logged.
+
+    Parameters
+    ----------
+    dataset : {"motifs", "motifs_segment", "random"}
+    occurrence_paths : sequence of path
+        Every singer's occurrence table.
+    item_path : path
+        The item table to write (parquet, :data:`ITEM_COLUMNS`).
+    audio_paths, groups : mapping of recording id -> audio file, split group
+    options, features
+        As :func:`items_of_occurrences`; ``features.max_dropped_share`` is read
+        too, for the warnings.
+    """
+    import soundfile
+
+    from cantaor.config.settings import FeaturesSettings, Settings
+    from cantaor.util.parquet import write_parquet
+
+    if not isinstance(features, Settings):
+        features = FeaturesSettings.from_config(features)
+    occurrences = pd.concat([pd.read_parquet(path) for path in occurrence_paths], ignore_index=True)
+    # Only recordings with motifs give items; a skipped (unreadable) recording has none.
+    with_motifs = set(occurrences["recording"])
+    durations = {
+        recording: soundfile.info(path).duration
+        for recording, path in audio_paths.items()
+        if recording in with_motifs
+    }
+    items = items_of_occurrences(
+        dataset,
+        occurrences,
+        groups,
+        recording_durations=durations,
+        options=options,
+        features=features,
+    )
+    for recording, missing in items.attrs.get("shortfall", {}).items():
+        log(
+            f"{recording}: {missing} random spans found no room outside the motifs and were "
+            "left out"
+        )
+    write_parquet(items, item_path)
+    log(f"{len(occurrences)} occurrences, {len(items)} {dataset} items")
+    for singer, count in items.groupby("singer").size().items():
+        log(f"  {singer}: {count} items")
+    drops, warnings = duration_drops(
+        occurrences["singer"],
+        occurrences["duration_s"] < features.min_duration_s,
+        min_duration_s=features.min_duration_s,
+        max_dropped_share=features.max_dropped_share,
+    )
+    for row in drops.itertuples():
+        log(
+            f"  {row.singer}: {row.n_dropped} of {row.n_items} motif occurrences "
+            f"({row.dropped_share:.1%}) shorter than features.min_duration_s = "
+            f"{features.min_duration_s} s, dropped"
+        )
+    for warning in warnings:
+        log(f"WARNING: {warning}")
+    return items

@@ -24,9 +24,13 @@ configuration::
 ``dataset``, ``feature``, ``model_name``, ``model_options``
     Which (dataset, feature, model) run of the workflow the model comes from.
 ``config``
-    The workflow configuration sections that made the model's inputs:
-    ``f0``, ``contour``, ``mining``, ``features`` and ``dataset_options``
-    (see config/README.md); identification repeats them exactly.
+    The settings that made the model's inputs, every key of the sections
+    :data:`STORED_SECTIONS` (``f0``, ``contour``, ``mining``, ``features``,
+    ``dataset_options``; see config/README.md), as
+    :meth:`cantaor.config.settings.Settings.to_dict` writes them; keys a
+    directory written before they existed lacks take the schema's default.
+    Identification builds the same settings objects and runs the workflow's
+    per-recording functions with them.
 ``files``
     Relative path and SHA-256 of every other file, checked on loading.
 ``n_motifs``
@@ -45,12 +49,13 @@ import os
 import shutil
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from cantaor import __version__
+from cantaor.config.settings import Settings, SettingsError, stage_settings
 from cantaor.util.atomic import atomic_path, write_json
 from cantaor.util.names import singer_path_name
 from cantaor.util.provenance import package_versions
@@ -65,44 +70,9 @@ REJECTION_FILE = "rejection.json"
 REJECTION_KEYS = ("min_pitch_continuity", "min_items", "min_confidence")
 DICTIONARY_DIR = "dictionaries"
 
-#: Configuration keys identification reads, by section; export refuses a
-#: configuration that lacks any of them.
-REQUIRED_CONFIG: dict[str, tuple[str, ...]] = {
-    "f0": (
-        "method",
-        "sample_rate",
-        "hop_length",
-        "frame_length",
-        "fmin_hz",
-        "fmax_hz",
-        "voicing_tolerance",
-        "reference_hz",
-    ),
-    "contour": (
-        "method",
-        "band_cents",
-        "min_gap_s",
-        "min_phrase_s",
-        "smooth_s",
-        "min_segment_s",
-        "interval_thresholds_cents",
-    ),
-    "mining": ("scope", "min_support", "min_gap", "max_gap", "min_length", "max_length"),
-    "features": (
-        "sample_rate",
-        "win_s",
-        "hop_s",
-        "n_fft",
-        "n_mels",
-        "n_mfcc",
-        "spectrogram_n_fft",
-        "pad_bins_to",
-        "n_frames",
-        "min_duration_s",
-        "dtype",
-    ),
-    "dataset_options": ("segment_s", "seed", "avoid_motifs"),
-}
+#: The configuration sections a model directory stores (as settings objects,
+#: :mod:`cantaor.config.settings`): those that made the model's inputs.
+STORED_SECTIONS = ("f0", "contour", "mining", "features", "dataset_options")
 
 _DICTIONARY_COLUMNS = ("motif_id", "singer", "pattern", "length", "support", "scope")
 
@@ -133,6 +103,9 @@ class ModelDir:
     rejection : dict or None
         ``rejection.json``: the calibrated open-set rule
         (:mod:`cantaor.evaluation.openset`), or None for a directory without one.
+    settings : dict of str -> Settings
+        The stored settings of :data:`STORED_SECTIONS`, validated
+        (:mod:`cantaor.config.settings`).
     """
 
     path: Path
@@ -142,6 +115,7 @@ class ModelDir:
     clusters: dict
     dictionaries: pd.DataFrame
     rejection: dict | None = None
+    settings: Mapping = field(default_factory=dict)
 
     @property
     def singers(self) -> list[str]:
@@ -220,20 +194,17 @@ def _read_json(path: Path, what: str) -> dict:
     return value
 
 
-def _config_sections(config: Mapping, source: str) -> dict:
-    """The sections of :data:`REQUIRED_CONFIG`, checked complete."""
-    missing = []
-    sections = {}
-    for section, keys in REQUIRED_CONFIG.items():
-        values = config.get(section)
-        if not isinstance(values, Mapping):
-            missing.append(section)
-            continue
-        missing += [f"{section}.{key}" for key in keys if key not in values]
-        sections[section] = json.loads(json.dumps(dict(values)))  # plain JSON types
+def _config_sections(config: Mapping, source: str) -> dict[str, Settings]:
+    """The settings of :data:`STORED_SECTIONS`, validated; absent keys take their default."""
+    missing = [
+        section for section in STORED_SECTIONS if not isinstance(config.get(section), Mapping)
+    ]
     if missing:
         raise ModelDirError(f"{source}: configuration lacks {', '.join(missing)}")
-    return sections
+    try:
+        return {section: stage_settings(section, config[section]) for section in STORED_SECTIONS}
+    except SettingsError as err:
+        raise ModelDirError(f"{source}: {err}") from None
 
 
 def _check_clusters(clusters: dict, path: Path, contour_method: str | None = None) -> None:
@@ -250,22 +221,11 @@ def _check_clusters(clusters: dict, path: Path, contour_method: str | None = Non
         )
 
 
-def _expected_bins(feature: str, features: Mapping) -> int:
+def _expected_bins(feature: str, features: Settings) -> int:
     from cantaor.features.acoustic import feature_bins
 
-    n_bins = feature_bins(
-        feature,
-        sample_rate=features["sample_rate"],
-        win_s=features["win_s"],
-        hop_s=features["hop_s"],
-        n_fft=features["n_fft"],
-        n_mels=features["n_mels"],
-        n_mfcc=features["n_mfcc"],
-        fmin_hz=features.get("fmin_hz", 0.0),
-        fmax_hz=features.get("fmax_hz"),
-        spectrogram_n_fft=features["spectrogram_n_fft"],
-    )
-    return n_bins if features["pad_bins_to"] is None else int(features["pad_bins_to"])
+    n_bins = feature_bins(feature, **features.arguments_of(feature_bins))
+    return n_bins if features.pad_bins_to is None else int(features.pad_bins_to)
 
 
 def _load_model(path: Path):
@@ -277,7 +237,7 @@ def _load_model(path: Path):
         raise ModelDirError(f"{path}: model file does not load ({err})") from err
 
 
-def _check_model(metadata: dict, path: Path, *, feature: str, features: Mapping) -> None:
+def _check_model(metadata: dict, path: Path, *, feature: str, features: Settings) -> None:
     options = metadata.get("model_options") or {}
     expected = _expected_bins(feature, features)
     if options.get("n_bins") != expected:
@@ -320,7 +280,7 @@ def export_model_dir(
         train rule); a ``config`` that differs from them in any key is refused,
         naming the keys, so a manifest never states settings its files were
         not built with. A model file without that record (trained outside the
-        workflow) takes the sections of :data:`REQUIRED_CONFIG` from
+        workflow) takes the sections of :data:`STORED_SECTIONS` from
         ``config``, which is then required.
     dataset : str
         The dataset the model was trained on (a key of
@@ -365,7 +325,7 @@ def export_model_dir(
     if not clusters_path.is_file():
         raise ModelDirError(f"{clusters_path}: contour clusters not found")
     clusters = _read_json(clusters_path, "contour clusters")
-    _check_clusters(clusters, clusters_path, sections["contour"]["method"])
+    _check_clusters(clusters, clusters_path, sections["contour"].method)
 
     dictionary_paths = {str(singer): Path(path) for singer, path in dictionary_paths.items()}
     if rejection_path is not None:
@@ -408,7 +368,7 @@ def export_model_dir(
             "feature": feature,
             "model_name": model_name,
             "model_options": metadata["model_options"],
-            "config": sections,
+            "config": {section: values.to_dict() for section, values in sections.items()},
             "files": files,
             "sha256": {
                 str(path.relative_to(staging)): _sha256(path)
@@ -435,14 +395,15 @@ def _built_with(metadata: dict, model_path: Path, config: Mapping | None) -> dic
                 "with; give the workflow configuration it ran with"
             )
         return _config_sections(config, "workflow configuration")
-    built = _config_sections(json.loads(recorded), str(model_path))
+    recorded = json.loads(recorded)
+    built = _config_sections(recorded, str(model_path))
     if config is not None:
         given = _config_sections(config, "workflow configuration")
         differing = [
-            f"{section}.{key}: {value!r} when built, {given[section].get(key)!r} now"
-            for section, values in built.items()
-            for key, value in values.items()
-            if key in given[section] and given[section][key] != value
+            f"{section}.{key}: {built[section][key]!r} when built, {given[section][key]!r} now"
+            for section in STORED_SECTIONS
+            for key in recorded[section]
+            if given[section][key] != built[section][key]
         ]
         if differing:
             raise ModelDirError(
@@ -619,4 +580,5 @@ def load_model_dir(path: str | os.PathLike) -> ModelDir:
         clusters=clusters,
         dictionaries=dictionaries,
         rejection=rejection,
+        settings=sections,
     )

@@ -1,13 +1,16 @@
 """Identify the singer of one recording with a model directory.
 
-The recording goes through the steps that made the model's training items,
-with the settings stored in the model directory (:mod:`cantaor.identify.modeldir`):
-f0 (:func:`cantaor.pitch.f0.extract_f0`), phrases and contour symbols with the
-stored clusters (:mod:`cantaor.contour.symbols`), the occurrences of every motif of
-every stored dictionary, the items of the model's dataset built from those
-occurrences (:func:`cantaor.dataset.items.build_items`), their features
-(:func:`cantaor.features.store.build_store`, so padding, cropping and storage dtype
-match training) and the model's item probabilities
+The recording goes through the per-recording functions the workflow's rules
+call, with the settings objects stored in the model directory
+(:mod:`cantaor.identify.modeldir`, :mod:`cantaor.config.settings`): f0
+(:func:`cantaor.pitch.f0.extract_f0` with :func:`cantaor.pitch.f0.f0_arguments`),
+phrases, line segments and symbols with the stored clusters
+(:func:`cantaor.contour.files.contour_of_f0`), the occurrences of every motif of
+every stored dictionary (:func:`cantaor.mining.motifs.find_motif_occurrences`,
+the table the mining rule builds), the items of the model's dataset
+(:func:`cantaor.dataset.items.items_of_occurrences`), their features
+(:func:`cantaor.features.files.store_of_items`, so padding, cropping and
+storage dtype match training) and the model's item probabilities
 (:func:`cantaor.training.loop.predict_proba`). The recording-level probabilities are
 the mean of the item probabilities over distinct audio spans (a span matched
 by motifs of several dictionaries counts once).
@@ -25,7 +28,6 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections import defaultdict
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -33,98 +35,14 @@ import numpy as np
 import pandas as pd
 
 from cantaor.identify.modeldir import ModelDir, load_model_dir
-from cantaor.mining.motifs import OCCURRENCE_COLUMNS, locate_occurrences
 
 
-def find_motif_occurrences(
-    symbols: pd.DataFrame,
-    dictionaries: pd.DataFrame,
-    *,
-    recording: str = "recording",
-    min_gap: int = 0,
-    max_gap: int | None = 0,
-) -> pd.DataFrame:
-    """Every occurrence of every dictionary motif in one recording's phrases.
+class _Rejected(Exception):
+    """No verdict: ``code`` (a rejection code) and ``reason`` (a sentence)."""
 
-    Contiguous patterns (``min_gap == max_gap == 0``) are found in one pass
-    over every substring of the needed lengths; other gap settings use
-    :func:`cantaor.mining.bide.find_occurrences` (one occurrence per start, the
-    earliest-ending completion), as the motif dictionaries' own occurrences
-    were located.
-
-    Parameters
-    ----------
-    symbols : pd.DataFrame
-        The recording's contour symbols (:data:`cantaor.contour.symbols.SYMBOL_COLUMNS`).
-    dictionaries : pd.DataFrame
-        Motif dictionaries of one or more singers (``motif_id``, ``singer``,
-        ``pattern`` with symbols joined by spaces). The same pattern in two
-        dictionaries gives one occurrence per dictionary.
-    recording : str
-        Value of the ``recording`` column.
-    min_gap, max_gap : int
-        The gap constraint the dictionaries were mined with.
-
-    Returns
-    -------
-    pd.DataFrame
-        Columns :data:`OCCURRENCE_COLUMNS`, sorted by start, end and motif id.
-    """
-    motifs: dict[tuple[str, ...], list[str]] = defaultdict(list)
-    details: dict[str, tuple[str, str]] = {}
-    for motif_id, singer, pattern in zip(
-        dictionaries["motif_id"], dictionaries["singer"], dictionaries["pattern"], strict=True
-    ):
-        key = tuple(str(pattern).split())
-        if key:
-            motifs[key].append(str(motif_id))
-            details[str(motif_id)] = (str(singer), " ".join(key))
-    phrases = [
-        (int(phrase), group.sort_values("position").reset_index(drop=True))
-        for phrase, group in symbols.groupby("phrase", sort=True)
-    ]
-    tables = dict(phrases)
-    found = locate_occurrences(
-        [(recording, phrase, table["symbol"].astype(str).tolist()) for phrase, table in phrases],
-        motifs,
-        min_gap=min_gap,
-        max_gap=max_gap,
-    )
-    rows = []
-    for motif_id, _, phrase, first, last in found:
-        table = tables[phrase]
-        start_s = float(table.at[first, "start_s"])
-        end_s = float(table.at[last, "end_s"])
-        singer, pattern = details[motif_id]
-        rows.append(
-            (
-                motif_id,
-                singer,
-                recording,
-                pattern,
-                phrase,
-                int(table.at[first, "position"]),
-                int(table.at[last, "position"]),
-                start_s,
-                end_s,
-                end_s - start_s,
-            )
-        )
-    table = pd.DataFrame(rows, columns=list(OCCURRENCE_COLUMNS)).astype(
-        {
-            "motif_id": object,
-            "singer": object,
-            "recording": object,
-            "pattern": object,
-            "phrase": "int64",
-            "first_position": "int64",
-            "last_position": "int64",
-            "start_s": "float64",
-            "end_s": "float64",
-            "duration_s": "float64",
-        }
-    )
-    return table.sort_values(["start_s", "end_s", "motif_id"], ignore_index=True)
+    def __init__(self, code: str, reason: str):
+        super().__init__(reason)
+        self.code, self.reason = code, reason
 
 
 def _top_motifs(occurrences: pd.DataFrame, dictionaries: pd.DataFrame, top: int) -> list[dict]:
@@ -149,6 +67,226 @@ def _top_motifs(occurrences: pd.DataFrame, dictionaries: pd.DataFrame, top: int)
         }
         for row in counts.itertuples(index=False)
     ]
+
+
+def _empty_result(audio_path: Path, duration_s: float, model_dir: ModelDir) -> dict:
+    return {
+        "path": str(audio_path),
+        "duration_s": round(float(duration_s), 3),
+        "verdict": None,
+        "confidence": None,
+        "reason": None,
+        "probabilities": None,
+        "votes": None,
+        "n_motif_occurrences": 0,
+        "n_items": 0,
+        "occurrences_by_dictionary": {
+            singer: 0 for singer in sorted(model_dir.dictionaries["singer"].unique())
+        },
+        "motifs": [],
+        "n_phrases": 0,
+        "voiced_s": 0.0,
+        "pitch_continuity": None,
+        "rejection": None,
+        "closest": None,
+        "f0_quality": None,
+    }
+
+
+def _pitch_step(
+    audio: np.ndarray,
+    sample_rate: int,
+    f0: pd.DataFrame | None,
+    model_dir: ModelDir,
+    result: dict,
+    rejection: Mapping | None,
+    say: Callable[[str], None],
+) -> pd.DataFrame:
+    """The f0 table and its checks; raises :class:`_Rejected` when there is no sung pitch."""
+    from cantaor.evaluation.openset import pitch_continuity
+    from cantaor.pitch.f0 import extract_f0, f0_arguments
+    from cantaor.pitch.quality import quality_warnings, recording_quality, second_opinion
+
+    settings = model_dir.settings["f0"]
+    # Every f0 setting the workflow used, CREPE's and pYIN's chunking included.
+    if f0 is None:
+        f0 = extract_f0(audio, sample_rate=sample_rate, **f0_arguments(settings))
+    time_s = f0["time_s"].to_numpy()
+    voiced = f0["voiced"].to_numpy()
+    result["voiced_s"] = round(float(voiced.sum() * settings.hop_length / sample_rate), 3)
+    continuity = pitch_continuity(time_s, f0["pitch_cents"].to_numpy(), voiced)
+    result["pitch_continuity"] = None if continuity is None else round(continuity, 4)
+    say(f"f0: {len(f0)} frames, {int(voiced.sum())} voiced, pitch continuity {continuity}")
+    quality = recording_quality(
+        f0,
+        second_opinion=second_opinion(
+            audio,
+            sample_rate=sample_rate,
+            method=settings.method,
+            fmin_hz=settings.fmin_hz,
+            fmax_hz=settings.fmax_hz,
+        ),
+    )
+    # JSON has no NaN: a check that could not be made (no voiced frame) is None.
+    quality = {
+        key: round(float(value), 4) if np.isfinite(value) else None
+        for key, value in quality.items()
+    }
+    quality["warnings"] = quality_warnings(quality, model_dir.config.get("f0_quality"))
+    result["f0_quality"] = quality
+    for warning in quality["warnings"]:
+        say(f"WARNING: f0 looks wrong: {warning}")
+    if not voiced.any():
+        raise _Rejected("no_sung_pitch", "no voiced audio: the pitch tracker found no sung notes")
+    if rejection is not None and (
+        continuity is None or continuity < rejection["min_pitch_continuity"]
+    ):
+        raise _Rejected(
+            "no_sung_pitch",
+            f"no sung pitch: {result['voiced_s']} s reported voiced, but only "
+            f"{0 if continuity is None else continuity:.0%} of its frame-to-frame steps glide "
+            f"like a voice (the model's threshold is {rejection['min_pitch_continuity']:.0%}); "
+            "noise, not singing",
+        )
+    return f0
+
+
+def _motif_step(
+    f0: pd.DataFrame,
+    recording: str,
+    model_dir: ModelDir,
+    result: dict,
+    top_motifs: int,
+    say: Callable[[str], None],
+) -> pd.DataFrame:
+    """Contour symbols and dictionary motif occurrences; :class:`_Rejected` when none."""
+    from cantaor.contour.files import contour_of_f0
+    from cantaor.mining.motifs import find_motif_occurrences
+
+    contour, mining = model_dir.settings["contour"], model_dir.settings["mining"]
+    phrase, segments, symbols = contour_of_f0(f0, model_dir.clusters, contour)
+    n_phrases = int(np.unique(phrase[phrase >= 0]).size)
+    result["n_phrases"] = n_phrases
+    if n_phrases == 0:
+        raise _Rejected(
+            "too_few_motifs",
+            f"no motif found: no sung phrase of at least {contour.min_phrase_s} s "
+            f"({result['voiced_s']} s voiced in all)",
+        )
+    say(f"contour: {n_phrases} phrases, {len(segments)} segments, {len(symbols)} symbols")
+    dictionaries = model_dir.dictionaries
+    occurrences = find_motif_occurrences(
+        {recording: symbols}, dictionaries, min_gap=mining.min_gap, max_gap=mining.max_gap
+    )
+    result["n_motif_occurrences"] = len(occurrences)
+    for singer, count in occurrences.groupby("singer").size().items():
+        result["occurrences_by_dictionary"][str(singer)] = int(count)
+    result["motifs"] = _top_motifs(occurrences, dictionaries, top_motifs)
+    say(
+        f"motifs: {len(occurrences)} occurrences of {occurrences['motif_id'].nunique()} of "
+        f"the {len(dictionaries)} dictionary motifs"
+    )
+    if occurrences.empty:
+        raise _Rejected(
+            "too_few_motifs",
+            f"no motif found: none of the {len(dictionaries)} motifs of the model's "
+            f"dictionaries occurs in the {n_phrases} sung phrase(s)",
+        )
+    return occurrences
+
+
+def _item_step(
+    occurrences: pd.DataFrame,
+    recording: str,
+    duration_s: float,
+    model_dir: ModelDir,
+    result: dict,
+    rejection: Mapping | None,
+) -> pd.DataFrame:
+    """The model dataset's items, one per distinct span; :class:`_Rejected` when too few."""
+    from cantaor.dataset.items import items_of_occurrences
+
+    features = model_dir.settings["features"]
+    items = items_of_occurrences(
+        model_dir.dataset,
+        occurrences,
+        {recording: recording},
+        recording_durations={recording: float(duration_s)},
+        options=model_dir.settings["dataset_options"],
+        features=features,
+    )
+    # A span matched by motifs of several dictionaries is the same audio: score it once.
+    items = items.drop_duplicates(["start_s", "end_s"], ignore_index=True)
+    if items.empty:
+        raise _Rejected(
+            "too_few_motifs",
+            f"no motif found long enough: all {len(occurrences)} motif occurrences are shorter "
+            f"than {features.min_duration_s} s"
+            if model_dir.dataset != "random"
+            else "no room for the random spans the model reads, outside the motifs",
+        )
+    if rejection is not None and len(items) < rejection["min_items"]:
+        result["n_items"] = len(items)
+        raise _Rejected(
+            "too_few_motifs",
+            f"too few motifs: {len(items)} motif span(s) found, the model needs at least "
+            f"{rejection['min_items']} for a verdict",
+        )
+    return items
+
+
+def _item_probabilities(
+    items: pd.DataFrame,
+    recording: str,
+    audio_path: Path,
+    model_dir: ModelDir,
+    *,
+    device: str,
+    batch_size: int,
+) -> np.ndarray:
+    """The model's class probabilities of every item, shape (n_items, n_singers)."""
+    from cantaor.features.files import store_of_items
+    from cantaor.features.store import open_store
+    from cantaor.training.loop import predict_proba
+
+    with tempfile.TemporaryDirectory(prefix="cantaor-identify-") as scratch:
+        index = store_of_items(
+            items,
+            {recording: audio_path},
+            tensor_path=Path(scratch) / "features.npy",
+            index_path=Path(scratch) / "features.index.parquet",
+            kind=model_dir.feature,
+            settings=model_dir.settings["features"],
+        )
+        features = open_store(Path(scratch) / "features.npy")
+        proba = predict_proba(
+            model_dir.model,
+            features=features,
+            lengths=index["n_frames"].to_numpy("int64"),
+            indices=np.arange(len(index)),
+            batch_size=batch_size,
+            device=device,
+        )
+        del features
+    return proba
+
+
+def _verdict(proba: np.ndarray, model_dir: ModelDir, result: dict) -> tuple[str, float]:
+    """Fill the probabilities, votes and verdict of ``result``; the best singer and its share."""
+    singers = model_dir.singers
+    mean = proba.mean(axis=0)
+    mean = mean / mean.sum()
+    best = int(np.argmax(mean))
+    votes = np.bincount(proba.argmax(axis=1), minlength=len(singers))
+    result.update(
+        verdict=singers[best],
+        closest=singers[best],
+        confidence=float(mean[best]),
+        probabilities={singer: float(p) for singer, p in zip(singers, mean, strict=True)},
+        votes={singer: int(v) for singer, v in zip(singers, votes, strict=True)},
+        n_items=len(proba),
+    )
+    return singers[best], float(mean[best])
 
 
 def identify_recording(
@@ -214,13 +352,7 @@ def identify_recording(
     cantaor.util.audio.AudioError
         When the audio file is missing or unreadable (the message names it).
     """
-    from cantaor.contour.symbols import contour_segments, segment_phrases, symbols_from_segments
-    from cantaor.dataset.items import build_items
-    from cantaor.evaluation.openset import DEFAULT_RULE, pitch_continuity
-    from cantaor.features.store import build_store, open_store
-    from cantaor.pitch.f0 import extract_f0, f0_arguments
-    from cantaor.pitch.quality import quality_warnings, recording_quality, second_opinion
-    from cantaor.training.loop import predict_proba
+    from cantaor.evaluation.openset import DEFAULT_RULE
     from cantaor.util.audio import load_audio
 
     if not isinstance(model_dir, ModelDir):
@@ -232,216 +364,31 @@ def identify_recording(
     say = log or (lambda message: None)
     started = time.perf_counter()
     audio_path = Path(audio_path)
-    config = model_dir.config
-    f0_options, contour_options = config["f0"], config["contour"]
-    feature_options, dataset_options = config["features"], config["dataset_options"]
-    singers = model_dir.singers
-
-    audio, sample_rate = load_audio(audio_path, sample_rate=int(f0_options["sample_rate"]))
+    f0_settings = model_dir.settings["f0"]
+    audio, sample_rate = load_audio(audio_path, sample_rate=f0_settings.sample_rate)
     duration_s = audio.size / sample_rate
-    result = {
-        "path": str(audio_path),
-        "duration_s": round(float(duration_s), 3),
-        "verdict": None,
-        "confidence": None,
-        "reason": None,
-        "probabilities": None,
-        "votes": None,
-        "n_motif_occurrences": 0,
-        "n_items": 0,
-        "occurrences_by_dictionary": {
-            singer: 0 for singer in sorted(model_dir.dictionaries["singer"].unique())
-        },
-        "motifs": [],
-        "n_phrases": 0,
-        "voiced_s": 0.0,
-        "pitch_continuity": None,
-        "rejection": None,
-        "closest": None,
-        "f0_quality": None,
-    }
-
-    def reject(code: str, reason: str) -> dict:
-        result.update(rejection=code, reason=reason, verdict=None)
-        return result
-
-    say(f"{audio_path}: {duration_s:.1f} s, f0 at {sample_rate} Hz ({f0_options['method']})")
-
-    # Every f0 setting the workflow used, CREPE's and pYIN's chunking included.
-    if f0 is None:
-        f0 = extract_f0(audio, sample_rate=sample_rate, **f0_arguments(f0_options))
-    time_s = f0["time_s"].to_numpy()
-    voiced = f0["voiced"].to_numpy()
-    hop_s = f0_options["hop_length"] / sample_rate
-    result["voiced_s"] = round(float(voiced.sum() * hop_s), 3)
-    continuity = pitch_continuity(time_s, f0["pitch_cents"].to_numpy(), voiced)
-    result["pitch_continuity"] = None if continuity is None else round(continuity, 4)
-    say(f"f0: {len(f0)} frames, {int(voiced.sum())} voiced, pitch continuity {continuity}")
-    quality = recording_quality(
-        f0,
-        second_opinion=second_opinion(
-            audio,
-            sample_rate=sample_rate,
-            method=f0_options["method"],
-            fmin_hz=f0_options["fmin_hz"],
-            fmax_hz=f0_options["fmax_hz"],
-        ),
-    )
-    # JSON has no NaN: a check that could not be made (no voiced frame) is None.
-    quality = {
-        key: round(float(value), 4) if np.isfinite(value) else None
-        for key, value in quality.items()
-    }
-    quality["warnings"] = quality_warnings(quality, config.get("f0_quality"))
-    result["f0_quality"] = quality
-    for warning in quality["warnings"]:
-        say(f"WARNING: f0 looks wrong: {warning}")
-    if not voiced.any():
-        return reject("no_sung_pitch", "no voiced audio: the pitch tracker found no sung notes")
-    if rejection is not None and (
-        continuity is None or continuity < rejection["min_pitch_continuity"]
-    ):
-        return reject(
-            "no_sung_pitch",
-            f"no sung pitch: {result['voiced_s']} s reported voiced, but only "
-            f"{0 if continuity is None else continuity:.0%} of its frame-to-frame steps glide "
-            f"like a voice (the model's threshold is {rejection['min_pitch_continuity']:.0%}); "
-            "noise, not singing",
-        )
-
-    phrase = segment_phrases(
-        time_s,
-        voiced,
-        min_gap_s=contour_options["min_gap_s"],
-        min_phrase_s=contour_options["min_phrase_s"],
-    )
-    n_phrases = int(np.unique(phrase[phrase >= 0]).size)
-    result["n_phrases"] = n_phrases
-    if n_phrases == 0:
-        return reject(
-            "too_few_motifs",
-            f"no motif found: no sung phrase of at least {contour_options['min_phrase_s']} s "
-            f"({result['voiced_s']} s voiced in all)",
-        )
-    clusters = model_dir.clusters
-    segments = contour_segments(
-        time_s,
-        f0["pitch_cents"].to_numpy(),
-        phrase,
-        method=clusters["method"],
-        centers_cents=np.asarray(clusters["centers_cents"]) if clusters["centers_cents"] else None,
-        band_cents=contour_options["band_cents"],
-        smooth_s=contour_options["smooth_s"],
-        min_segment_s=contour_options["min_segment_s"],
-    )
-    symbols = symbols_from_segments(
-        segments, thresholds_cents=contour_options["interval_thresholds_cents"]
-    )
-    say(f"contour: {n_phrases} phrases, {len(segments)} segments, {len(symbols)} symbols")
-
+    result = _empty_result(audio_path, duration_s, model_dir)
+    say(f"{audio_path}: {duration_s:.1f} s, f0 at {sample_rate} Hz ({f0_settings.method})")
     recording = audio_path.stem or "recording"
-    dictionaries = model_dir.dictionaries
-    occurrences = find_motif_occurrences(
-        symbols,
-        dictionaries,
-        recording=recording,
-        min_gap=config["mining"]["min_gap"],
-        max_gap=config["mining"]["max_gap"],
-    )
-    result["n_motif_occurrences"] = len(occurrences)
-    for singer, count in occurrences.groupby("singer").size().items():
-        result["occurrences_by_dictionary"][str(singer)] = int(count)
-    result["motifs"] = _top_motifs(occurrences, dictionaries, top_motifs)
-    say(
-        f"motifs: {len(occurrences)} occurrences of {occurrences['motif_id'].nunique()} of "
-        f"the {len(dictionaries)} dictionary motifs"
-    )
-    if occurrences.empty:
-        return reject(
-            "too_few_motifs",
-            f"no motif found: none of the {len(dictionaries)} motifs of the model's "
-            f"dictionaries occurs in the {n_phrases} sung phrase(s)",
+    try:
+        f0 = _pitch_step(audio, sample_rate, f0, model_dir, result, rejection, say)
+        occurrences = _motif_step(f0, recording, model_dir, result, top_motifs, say)
+        items = _item_step(occurrences, recording, duration_s, model_dir, result, rejection)
+        proba = _item_probabilities(
+            items, recording, audio_path, model_dir, device=device, batch_size=batch_size
         )
-
-    items = build_items(
-        model_dir.dataset,
-        occurrences,
-        {recording: recording},
-        recording_durations={recording: float(duration_s)},
-        seed=dataset_options["seed"],
-        segment_s=dataset_options["segment_s"],
-        avoid_motifs=dataset_options["avoid_motifs"],
-        min_duration_s=feature_options["min_duration_s"],
-    )
-    # A span matched by motifs of several dictionaries is the same audio: score it once.
-    items = items.drop_duplicates(["start_s", "end_s"], ignore_index=True)
-    if items.empty:
-        return reject(
-            "too_few_motifs",
-            f"no motif found long enough: all {len(occurrences)} motif occurrences are shorter "
-            f"than {feature_options['min_duration_s']} s"
-            if model_dir.dataset != "random"
-            else "no room for the random spans the model reads, outside the motifs",
+        singer, confidence = _verdict(proba, model_dir, result)
+        say(
+            f"{model_dir.model_name} on {len(proba)} {model_dir.feature} items: {singer} "
+            f"({confidence:.3f}) in {time.perf_counter() - started:.1f} s"
         )
-    if rejection is not None and len(items) < rejection["min_items"]:
-        result["n_items"] = len(items)
-        return reject(
-            "too_few_motifs",
-            f"too few motifs: {len(items)} motif span(s) found, the model needs at least "
-            f"{rejection['min_items']} for a verdict",
-        )
-
-    with tempfile.TemporaryDirectory(prefix="cantaor-identify-") as scratch:
-        index = build_store(
-            items,
-            {recording: audio_path},
-            tensor_path=Path(scratch) / "features.npy",
-            index_path=Path(scratch) / "features.index.parquet",
-            n_frames=feature_options["n_frames"],
-            sample_rate=feature_options["sample_rate"],
-            win_s=feature_options["win_s"],
-            hop_s=feature_options["hop_s"],
-            n_fft=feature_options["n_fft"],
-            n_mels=feature_options["n_mels"],
-            fmin_hz=feature_options.get("fmin_hz", 0.0),
-            fmax_hz=feature_options.get("fmax_hz"),
-            dtype=feature_options["dtype"],
-            kind=model_dir.feature,
-            n_mfcc=feature_options["n_mfcc"],
-            spectrogram_n_fft=feature_options["spectrogram_n_fft"],
-            pad_bins_to=feature_options["pad_bins_to"],
-        )
-        features = open_store(Path(scratch) / "features.npy")
-        proba = predict_proba(
-            model_dir.model,
-            features=features,
-            lengths=index["n_frames"].to_numpy("int64"),
-            indices=np.arange(len(index)),
-            batch_size=batch_size,
-            device=device,
-        )
-        del features
-    mean = proba.mean(axis=0)
-    mean = mean / mean.sum()
-    best = int(np.argmax(mean))
-    votes = np.bincount(proba.argmax(axis=1), minlength=len(singers))
-    result.update(
-        verdict=singers[best],
-        closest=singers[best],
-        confidence=float(mean[best]),
-        probabilities={singer: float(p) for singer, p in zip(singers, mean, strict=True)},
-        votes={singer: int(v) for singer, v in zip(singers, votes, strict=True)},
-        n_items=len(index),
-    )
-    say(
-        f"{model_dir.model_name} on {len(index)} {model_dir.feature} items: {singers[best]} "
-        f"({mean[best]:.3f}) in {time.perf_counter() - started:.1f} s"
-    )
-    if rejection is not None and mean[best] < rejection["min_confidence"]:
-        return reject(
-            "low_confidence",
-            f"low confidence: the closest known singer, {singers[best]}, has probability "
-            f"{mean[best]:.3f}, below the model's threshold {rejection['min_confidence']:.3f}; "
-            "perhaps a singer the model never heard",
-        )
+        if rejection is not None and confidence < rejection["min_confidence"]:
+            raise _Rejected(
+                "low_confidence",
+                f"low confidence: the closest known singer, {singer}, has probability "
+                f"{confidence:.3f}, below the model's threshold "
+                f"{rejection['min_confidence']:.3f}; perhaps a singer the model never heard",
+            )
+    except _Rejected as rejected:
+        result.update(rejection=rejected.code, reason=rejected.reason, verdict=None)
     return result

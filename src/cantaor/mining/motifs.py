@@ -20,12 +20,12 @@ Occurrence schema (:data:`OCCURRENCE_COLUMNS`): ``motif_id``, ``singer``,
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import pandas as pd
 
-from cantaor.contour.symbols import phrase_sequences
 from cantaor.mining.bide import find_occurrences, mine_closed
 
 DICTIONARY_COLUMNS = ("motif_id", "singer", "pattern", "length", "support", "scope")
@@ -84,6 +84,132 @@ def locate_occurrences(
     return found
 
 
+def phrase_tables(contours: Mapping[str, pd.DataFrame]) -> dict[tuple[str, int], pd.DataFrame]:
+    """(recording, phrase) -> the phrase's symbols, in position order, indexed 0, 1, ...
+
+    The row of a symbol in its table is its index in the phrase's sequence, the
+    index :func:`locate_occurrences` reports.
+    """
+    return {
+        (recording, int(phrase)): group.sort_values("position").reset_index(drop=True)
+        for recording in sorted(contours)
+        for phrase, group in contours[recording].groupby("phrase", sort=True)
+    }
+
+
+def occurrence_table(
+    found: list[tuple[str, str, int, int, int]],
+    tables: Mapping[tuple[str, int], pd.DataFrame],
+    motifs: pd.DataFrame,
+) -> pd.DataFrame:
+    """The occurrence table (:data:`OCCURRENCE_COLUMNS`) of located occurrences.
+
+    Parameters
+    ----------
+    found : list of (motif_id, recording, phrase, first, last)
+        As :func:`locate_occurrences` gives: ``first`` and ``last`` index the
+        phrase's symbols in position order.
+    tables : mapping
+        :func:`phrase_tables` of the recordings searched.
+    motifs : pd.DataFrame
+        ``motif_id``, ``singer`` and ``pattern`` of every motif in ``found``.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per occurrence, its span from the start of its first line
+        segment to the end of its last; sorted by recording, start, end and
+        motif id.
+    """
+    details = {
+        str(motif_id): (str(singer), str(pattern))
+        for motif_id, singer, pattern in zip(
+            motifs["motif_id"], motifs["singer"], motifs["pattern"], strict=True
+        )
+    }
+    records = []
+    for motif_id, recording, phrase, first, last in found:
+        table = tables[(recording, phrase)]
+        start_s = float(table.at[first, "start_s"])
+        end_s = float(table.at[last, "end_s"])
+        singer, pattern = details[motif_id]
+        records.append(
+            (
+                motif_id,
+                singer,
+                recording,
+                pattern,
+                phrase,
+                int(table.at[first, "position"]),
+                int(table.at[last, "position"]),
+                start_s,
+                end_s,
+                end_s - start_s,
+            )
+        )
+    table = pd.DataFrame(records, columns=list(OCCURRENCE_COLUMNS)).astype(
+        {
+            "motif_id": object,
+            "singer": object,
+            "recording": object,
+            "pattern": object,
+            "phrase": "int64",
+            "first_position": "int64",
+            "last_position": "int64",
+            "start_s": "float64",
+            "end_s": "float64",
+            "duration_s": "float64",
+        }
+    )
+    return table.sort_values(["recording", "start_s", "end_s", "motif_id"], ignore_index=True)
+
+
+def _phrases(tables: Mapping[tuple[str, int], pd.DataFrame]) -> list[tuple[str, int, list[str]]]:
+    return [
+        (recording, phrase, table["symbol"].astype(str).tolist())
+        for (recording, phrase), table in tables.items()
+    ]
+
+
+def find_motif_occurrences(
+    contours: Mapping[str, pd.DataFrame],
+    dictionaries: pd.DataFrame,
+    *,
+    min_gap: int = 0,
+    max_gap: int | None = 0,
+) -> pd.DataFrame:
+    """Every occurrence of every dictionary motif in the phrases of some recordings.
+
+    ``cantaor identify`` locates a model's dictionaries in a new recording
+    with it, as the dictionaries' own occurrences were located
+    (:func:`locate_occurrences`, :func:`occurrence_table`).
+
+    Parameters
+    ----------
+    contours : mapping of recording id -> symbol table
+        :data:`cantaor.contour.symbols.SYMBOL_COLUMNS` tables.
+    dictionaries : pd.DataFrame
+        Motif dictionaries of one or more singers (``motif_id``, ``singer``,
+        ``pattern`` with symbols joined by spaces). The same pattern in two
+        dictionaries gives one occurrence per dictionary.
+    min_gap, max_gap : int
+        The gap constraint the dictionaries were mined with.
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns :data:`OCCURRENCE_COLUMNS`.
+    """
+    patterns: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for motif_id, pattern in zip(dictionaries["motif_id"], dictionaries["pattern"], strict=True):
+        key = tuple(str(pattern).split())
+        if key:
+            patterns[key].append(str(motif_id))
+    tables = phrase_tables(contours)
+    found = locate_occurrences(_phrases(tables), patterns, min_gap=min_gap, max_gap=max_gap)
+    return occurrence_table(found, tables, dictionaries)
+
+
 def build_dictionary(
     singer: str,
     contours: Mapping[str, pd.DataFrame],
@@ -101,7 +227,7 @@ def build_dictionary(
     ----------
     singer : str
     contours : mapping of recording id -> symbol table
-        The singer's recordings (:func:`cantaor.contour.symbols.contour_symbols` tables).
+        The singer's recordings (:data:`cantaor.contour.symbols.SYMBOL_COLUMNS` tables).
     min_support : int or float
         Phrases that must contain a pattern: a count, or a fraction of the phrases mined.
     min_gap, max_gap : int
@@ -119,11 +245,8 @@ def build_dictionary(
     """
     if scope not in SCOPES:
         raise ValueError(f"unknown mining scope {scope!r}; choose one of {', '.join(SCOPES)}")
-    phrases = [
-        (recording, phrase, symbols)
-        for recording in sorted(contours)
-        for phrase, symbols in phrase_sequences(contours[recording])
-    ]
+    tables = phrase_tables(contours)
+    phrases = _phrases(tables)
     units = (
         {"*": phrases}
         if scope == "singer"
@@ -132,7 +255,7 @@ def build_dictionary(
         }
     )
     dictionary_rows = []
-    occurrence_rows = []
+    found = []
     for unit, unit_phrases in units.items():
         if not unit_phrases:
             continue
@@ -151,57 +274,59 @@ def build_dictionary(
             dictionary_rows.append(
                 (motif_id, singer, " ".join(pattern), len(pattern), support, unit)
             )
-        occurrence_rows.extend(
-            locate_occurrences(unit_phrases, patterns, min_gap=min_gap, max_gap=max_gap)
-        )
+        found.extend(locate_occurrences(unit_phrases, patterns, min_gap=min_gap, max_gap=max_gap))
     dictionary = pd.DataFrame(dictionary_rows, columns=list(DICTIONARY_COLUMNS)).astype(
         {"length": "int64", "support": "int64"}
     )
-    return dictionary, _occurrence_table(singer, dictionary, occurrence_rows, contours)
+    return dictionary, occurrence_table(found, tables, dictionary)
 
 
-def _occurrence_table(
+def motifs_to_file(
+    contour_paths: Mapping[str, str | os.PathLike],
+    dictionary_path: str | os.PathLike,
+    occurrences_path: str | os.PathLike,
+    *,
     singer: str,
-    dictionary: pd.DataFrame,
-    rows: list[tuple[str, str, int, int, int]],
-    contours: Mapping[str, pd.DataFrame],
+    settings,
+    log: Callable[[str], None] = print,
 ) -> pd.DataFrame:
-    spans: dict[tuple[str, int], pd.DataFrame] = defaultdict(pd.DataFrame)
-    for recording, table in contours.items():
-        for phrase, group in table.groupby("phrase"):
-            spans[(recording, int(phrase))] = group.set_index("position")
-    pattern_of = dict(zip(dictionary["motif_id"], dictionary["pattern"], strict=True))
-    records = []
-    for motif_id, recording, phrase, first, last in rows:
-        span = spans[(recording, phrase)]
-        start_s = float(span.at[first, "start_s"])
-        end_s = float(span.at[last, "end_s"])
-        records.append(
-            (
-                motif_id,
-                singer,
-                recording,
-                pattern_of[motif_id],
-                phrase,
-                first,
-                last,
-                start_s,
-                end_s,
-                end_s - start_s,
-            )
-        )
-    table = pd.DataFrame(records, columns=list(OCCURRENCE_COLUMNS))
-    table = table.astype(
-        {
-            "phrase": "int64",
-            "first_position": "int64",
-            "last_position": "int64",
-            "start_s": "float64",
-            "end_s": "float64",
-            "duration_s": "float64",
-        }
+    """The ``motifs`` rule: one singer's dictionary (TSV) and occurrences (parquet).
+
+    Parameters
+    ----------
+    contour_paths : mapping of recording id -> symbol table path
+        The singer's recordings.
+    settings : MiningSettings or mapping
+        The ``mining`` settings (:class:`cantaor.config.settings.MiningSettings`).
+
+    Raises
+    ------
+    ValueError
+        When no motif is found: the singer would silently drop out of the
+        classifier; the message names the recordings and settings to change.
+    """
+    from cantaor.config.settings import MiningSettings, Settings
+    from cantaor.util.atomic import atomic_path
+    from cantaor.util.parquet import write_parquet
+
+    if not isinstance(settings, Settings):
+        settings = MiningSettings.from_config(settings)
+    contours = {recording: pd.read_parquet(path) for recording, path in contour_paths.items()}
+    dictionary, occurrences = build_dictionary(
+        singer, contours, **settings.arguments_of(build_dictionary)
     )
-    return table.sort_values(["recording", "start_s", "end_s", "motif_id"], ignore_index=True)
+    if dictionary.empty:
+        raise ValueError(
+            f"singer {singer}: no motif found in its {len(contours)} "
+            f"recording(s) ({', '.join(contours)}) with mining.min_support="
+            f"{settings.min_support}, mining.min_length={settings.min_length}; lower these, "
+            "add recordings of this singer, or remove the singer from the sample sheet"
+        )
+    with atomic_path(dictionary_path) as tmp:
+        dictionary.to_csv(tmp, sep="\t", index=False)
+    write_parquet(occurrences, occurrences_path)
+    log(f"{len(contours)} recordings, {len(dictionary)} motifs, {len(occurrences)} occurrences")
+    return dictionary
 
 
 def dictionary_summary(

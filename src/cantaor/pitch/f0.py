@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -457,45 +458,34 @@ def empty_f0_table() -> pd.DataFrame:
 
 
 def f0_arguments(settings, *, num_threads: int | None = None) -> dict:
-    """Keyword arguments of :func:`extract_f0` from the config's ``f0`` section.
+    """Keyword arguments of :func:`extract_f0` from the ``f0`` settings.
 
     One mapping for every caller (the ``f0`` and ``f0_accuracy`` rules and
-    ``cantaor identify``), so that they extract f0 the same way. Keys a section
-    lacks (``chunk_s``, ``chunk_overlap_s``, the ``crepe`` block: a model
-    directory exported before they existed) keep :func:`extract_f0`'s defaults.
-    The ``swift`` block's keys become ``swift_*`` arguments.
+    ``cantaor identify``), so that they extract f0 the same way. ``settings`` is
+    an :class:`cantaor.config.settings.F0Settings` or a mapping made into one
+    (keys it lacks take the schema's default: a model directory exported
+    before they existed). The ``crepe`` block's keys become ``crepe_*``
+    arguments (but ``confidence_threshold`` and ``device``), the ``swift``
+    block's ``swift_*``; ``sample_rate`` is the caller's (the audio's rate).
 
-    >>> f0_arguments({"method": "pyin", "hop_length": 256, "crepe": {"model": "tiny"}})
-    {'method': 'pyin', 'hop_length': 256, 'crepe_model': 'tiny'}
+    >>> arguments = f0_arguments({"method": "pyin", "crepe": {"model": "tiny"}})
+    >>> arguments["method"], arguments["hop_length"], arguments["crepe_model"]
+    ('pyin', 256, 'tiny')
     """
-    plain = (
-        "method",
-        "hop_length",
-        "frame_length",
-        "fmin_hz",
-        "fmax_hz",
-        "reference_hz",
-        "voicing_tolerance",
-        "chunk_s",
-        "chunk_overlap_s",
-    )
-    crepe_keys = {
-        "model": "crepe_model",
-        "batch_size": "crepe_batch_size",
-        "viterbi": "crepe_viterbi",
-        "refine": "crepe_refine",
-        "precision": "crepe_precision",
-        "confidence_threshold": "confidence_threshold",
-        "device": "device",
+    from cantaor.config.settings import F0Settings, Settings
+
+    if not isinstance(settings, Settings):
+        settings = F0Settings.from_config(settings)
+    crepe_names = {"confidence_threshold": "confidence_threshold", "device": "device"}
+    arguments = {
+        key: value
+        for key, value in settings.items()
+        if key not in ("sample_rate", "crepe", "swift")
     }
-    swift_keys = ("confidence_threshold", "lowpass_hz", "level_gate_db", "tail_trim_db")
-    arguments = {key: settings[key] for key in plain if key in settings}
-    crepe = settings.get("crepe") or {}
-    arguments |= {name: crepe[key] for key, name in crepe_keys.items() if key in crepe}
-    swift_settings = settings.get("swift") or {}
     arguments |= {
-        f"swift_{key}": swift_settings[key] for key in swift_keys if key in swift_settings
+        crepe_names.get(key, f"crepe_{key}"): value for key, value in settings.crepe.items()
     }
+    arguments |= {f"swift_{key}": value for key, value in settings.swift.items()}
     if num_threads is not None:
         arguments["num_threads"] = num_threads
     return arguments
@@ -576,3 +566,85 @@ def f0_of_file(
         "clipped_share": info["clipped_share"],
         "quality": recording_quality(table, second_opinion=second),
     }
+
+
+def f0_to_file(
+    audio_path,
+    f0_path,
+    status_path,
+    *,
+    recording: str,
+    settings,
+    on_bad_recording: str = "fail",
+    quality=None,
+    num_threads: int | None = None,
+    log: Callable[[str], None] = print,
+) -> dict:
+    """The ``f0`` rule: an audio file's f0 table and status, written, with log lines.
+
+    Parameters
+    ----------
+    audio_path, f0_path, status_path : path
+        The recording, and the f0 table (parquet, :data:`F0_COLUMNS`) and the
+        status (JSON, :func:`f0_of_file` with ``recording``) to write.
+    recording : str
+        The recording id, stored in the status.
+    settings : F0Settings or mapping
+        The ``f0`` settings (:class:`cantaor.config.settings.F0Settings`).
+    on_bad_recording : {"fail", "skip"}
+        ``corpus.on_bad_recording``.
+    quality : F0QualitySettings or mapping, optional
+        The ``f0_quality`` settings: the second opinion and the warning limits
+        (None: the schema's defaults).
+    num_threads : int, optional
+        Threads of the CREPE and SwiftF0 networks.
+    log : callable
+        Receives the log lines (one per warning).
+
+    Returns
+    -------
+    dict
+        The status written.
+    """
+    from cantaor.config.settings import F0QualitySettings, F0Settings, Settings
+    from cantaor.pitch.quality import quality_warnings
+    from cantaor.util.atomic import write_json
+    from cantaor.util.parquet import write_parquet
+
+    if not isinstance(settings, Settings):
+        settings = F0Settings.from_config(settings)
+    if not isinstance(quality, Settings):
+        quality = F0QualitySettings.from_config(quality)
+    table, status = f0_of_file(
+        audio_path,
+        sample_rate=settings.sample_rate,
+        on_bad_recording=on_bad_recording,
+        second_opinion=quality.second_opinion,
+        **f0_arguments(settings, num_threads=num_threads),
+    )
+    status["recording"] = recording
+    write_parquet(table, f0_path)
+    write_json(status, status_path)
+    if status["status"] == "skipped":
+        log(f"SKIPPED: {status['reason']}")
+        return status
+    if status["clipped_share"] > CLIPPING_WARNING:
+        log(
+            f"WARNING: {audio_path}: {100 * status['clipped_share']:.2f}% of the "
+            "samples are clipped (flat at full scale); pitch is tracked on the clipped wave"
+        )
+    log(
+        f"{audio_path}: {status['duration_s']:.1f} s, method {settings.method}, "
+        f"{len(table)} frames, {status['voiced_frames']} voiced"
+    )
+    scores = status["quality"]
+    log(
+        f"quality: voiced share {scores['voiced_share']:.3f}, "
+        f"{scores['jump_rate']:.2f} jumps per voiced s, "
+        f"disagreement with the second opinion ({quality.second_opinion}) "
+        f"{scores['disagreement']:.3f}, "
+        f"on its harmonics {scores['harmonic_share']:.3f}"
+    )
+    for warning in quality_warnings(scores, quality):
+        log(f"WARNING: {audio_path}: f0 looks wrong: {warning}")
+    return status

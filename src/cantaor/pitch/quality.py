@@ -259,7 +259,7 @@ def quality_warnings(row: dict, limits: dict | None = None) -> list[str]:
     ``row`` holds the keys of :func:`recording_quality`, and ``range_shift_cents``
     where known; NaN values earn no warning.
     """
-    limits = DEFAULT_LIMITS | (limits or {})
+    limits = {**DEFAULT_LIMITS, **(limits or {})}
     warnings = []
 
     def known(key):
