@@ -13,8 +13,6 @@ from cantaor.contour.symbols import (
     band_segments,
     choose_k,
     contour_segments,
-    contour_symbols,
-    contour_symbols_bands,
     fit_clusters,
     interval_class,
     line_segments,
@@ -24,6 +22,30 @@ from cantaor.contour.symbols import (
 )
 
 HOP_S = 0.01
+
+
+def contour_symbols(
+    time_s, cents, phrase, *, centers_cents, smooth_s=0.1, min_segment_s=0.05, thresholds=(70, 112)
+):
+    """Symbols of the k-means method: line segments, then their steps."""
+    segments = contour_segments(
+        time_s,
+        cents,
+        phrase,
+        method="kmeans",
+        centers_cents=centers_cents,
+        smooth_s=smooth_s,
+        min_segment_s=min_segment_s,
+    )
+    return symbols_from_segments(segments, thresholds_cents=thresholds)
+
+
+def contour_symbols_bands(time_s, cents, phrase, *, smooth_s=0.0, min_segment_s=0.0):
+    """Symbols of the band method (the authors' choices: no smoothing, no minimum)."""
+    segments = contour_segments(
+        time_s, cents, phrase, method="bands", smooth_s=smooth_s, min_segment_s=min_segment_s
+    )
+    return symbols_from_segments(segments)
 
 
 def test_segment_phrases_splits_at_long_gaps_and_drops_short_phrases():

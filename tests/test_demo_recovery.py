@@ -3,7 +3,9 @@
 import numpy as np
 import pandas as pd
 
-from cantaor.contour.symbols import contour_symbols, fit_clusters, segment_phrases
+from cantaor.config.settings import ContourSettings
+from cantaor.contour.files import contour_of_f0
+from cantaor.contour.symbols import fit_clusters
 from cantaor.demo.corpus import synthesize_recording
 from cantaor.demo.recovery import motif_recovery
 from cantaor.mining.motifs import build_dictionary
@@ -26,10 +28,11 @@ def test_planted_motifs_are_recovered_from_true_f0():
         for take in range(3):
             rec = recordings[(singer, take)]
             name = f"S{singer + 1}_R{take + 1}"
-            time_s = rec.f0["time_s"].to_numpy()
-            phrase = segment_phrases(time_s, rec.f0["voiced"].to_numpy())
-            contours[name] = contour_symbols(
-                time_s, cents[(singer, take)], phrase, centers_cents=centers
+            # the contour rule's call, with the default contour settings
+            _, _, contours[name] = contour_of_f0(
+                rec.f0.assign(pitch_cents=cents[(singer, take)]),
+                {"method": "kmeans", "centers_cents": centers.tolist()},
+                ContourSettings.from_config(),
             )
             truth.append(rec.motifs.assign(recording=name))
         _, occurrences = build_dictionary(f"S{singer + 1}", contours, min_support=3)

@@ -6,12 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cantaor.contour.symbols import (
-    contour_segments,
-    contour_symbols,
-    contour_symbols_bands,
-    segment_phrases,
-)
+from cantaor.contour.symbols import contour_segments, segment_phrases, symbols_from_segments
 from cantaor.report.figures import plot_contour  # imports matplotlib only when drawing
 
 pytest.importorskip("matplotlib")
@@ -41,8 +36,15 @@ def _check_files(png, svg):
 def test_plot_contour_kmeans_writes_png_and_svg(tmp_path, recording):
     f0, phrase = recording
     centers = np.array([2000.0, 2050.0, 2150.0, 2400.0])
-    symbols = contour_symbols(
-        f0["time_s"], f0["pitch_cents"], phrase, centers_cents=centers, smooth_s=0.05
+    symbols = symbols_from_segments(
+        contour_segments(
+            f0["time_s"],
+            f0["pitch_cents"],
+            phrase,
+            centers_cents=centers,
+            smooth_s=0.05,
+            min_segment_s=0.05,
+        )
     )
     assert symbols[symbols["phrase"] == 0]["symbol"].tolist() == ["+3", "+3", "-3", "-1"]
     png, svg = plot_contour(f0, symbols, 0, path=tmp_path / "fig" / "phrase0.png")
@@ -57,22 +59,22 @@ def test_plot_contour_kmeans_writes_png_and_svg(tmp_path, recording):
 
 def test_plot_contour_bands_with_segments(tmp_path, recording):
     f0, phrase = recording
-    symbols = contour_symbols_bands(f0["time_s"], f0["pitch_cents"], phrase)
     segments = contour_segments(
         f0["time_s"], f0["pitch_cents"], phrase, method="bands", smooth_s=0, min_segment_s=0
     )
+    symbols = symbols_from_segments(segments)
     _check_files(*plot_contour(f0, symbols, 1, path=tmp_path / "bands", segments=segments))
     _check_files(*plot_contour(f0, symbols, 1, path=tmp_path / "rebuilt", title="bands"))
 
 
 def test_plot_contour_rejects_a_phrase_without_symbols(tmp_path, recording):
     f0, phrase = recording
-    symbols = contour_symbols_bands(f0["time_s"], f0["pitch_cents"], phrase)
-    with pytest.raises(ValueError, match="no symbols"):
-        plot_contour(f0, symbols, 7, path=tmp_path / "none")
     segments = contour_segments(
         f0["time_s"], f0["pitch_cents"], phrase, method="bands", smooth_s=0, min_segment_s=0
     )
+    symbols = symbols_from_segments(segments)
+    with pytest.raises(ValueError, match="no symbols"):
+        plot_contour(f0, symbols, 7, path=tmp_path / "none")
     with pytest.raises(ValueError, match="one fewer symbol"):
         plot_contour(
             f0, symbols[symbols["position"] > 0], 0, path=tmp_path / "x", segments=segments

@@ -21,12 +21,12 @@ Symbol table schema (one row per symbol, see :data:`SYMBOL_COLUMNS`):
 Two ways to draw the line segments (``contour.method`` in the workflow):
 
 ``kmeans`` (the paper)
-    :func:`fit_clusters` over the corpus, then :func:`contour_symbols`: a
+    :func:`fit_clusters` over the corpus, then :func:`line_segments`: a
     segment is a run of frames nearest one cluster centre, and its pitch is
     that centre. :func:`choose_k` picks the number of clusters by a stated
     criterion when it is not given.
 ``bands`` (the authors' released code)
-    :func:`band_segments` / :func:`contour_symbols_bands`: within a phrase a
+    :func:`band_segments`: within a phrase a
     segment grows while the spread (max - min) of its cents values stays within
     ``band_cents`` (60 by default); its pitch is the midpoint of that range,
     rounded to a whole cent. No corpus-wide fit is needed. Unlike the released
@@ -35,11 +35,12 @@ Two ways to draw the line segments (``contour.method`` in the workflow):
     rounded pitches are equal are merged into one. ``from_cluster`` and
     ``to_cluster`` are -1 in this method's symbol tables.
 
-Both methods also give the segments themselves (:func:`contour_segments`,
+Both methods give the segments themselves (:func:`contour_segments`,
 schema :data:`SEGMENT_COLUMNS`), from which the symbols are derived by
-:func:`symbols_from_segments`: ``phrase``, ``segment`` (int64, index within the
-phrase), ``first_frame`` / ``last_frame`` (int64, indices into the recording's
-frame arrays, inclusive), ``start_s`` / ``end_s`` (float64, first frame's time
+:func:`symbols_from_segments` (one recording's f0 table to both, under the
+``contour`` settings: :func:`cantaor.contour.files.contour_of_f0`): ``phrase``,
+``segment`` (int64, index within the phrase), ``first_frame`` / ``last_frame``
+(int64, indices into the recording's frame arrays, inclusive), ``start_s`` / ``end_s`` (float64, first frame's time
 to last frame's time plus one hop), ``pitch_cents`` (float64, cluster centre or
 band pitch) and ``cluster`` (int64, -1 for bands).
 """
@@ -462,96 +463,6 @@ def symbols_from_segments(
             "end_s": "float64",
         }
     )
-
-
-def contour_symbols(
-    time_s: np.ndarray,
-    pitch_cents: np.ndarray,
-    phrase: np.ndarray,
-    *,
-    centers_cents: np.ndarray,
-    smooth_s: float = 0.1,
-    min_segment_s: float = 0.05,
-    thresholds_cents: Sequence[float] = (70.0, 112.0),
-) -> pd.DataFrame:
-    """Signed contour symbols of every phrase of one recording (k-means method).
-
-    Parameters
-    ----------
-    time_s, pitch_cents, phrase : np.ndarray, shape (n_frames,)
-        Frame times (s), pitch in cents (NaN unvoiced) and phrase index per frame
-        (-1 outside phrases), as :func:`segment_phrases` gives.
-    centers_cents : np.ndarray
-        Sorted k-means centres from :func:`fit_clusters`.
-    smooth_s : float
-        Width in seconds of a running median over each phrase's voiced frames
-        before clustering, so vibrato and jitter do not flicker across a cluster
-        boundary; 0 disables it.
-    min_segment_s : float
-        Line segments shorter than this are absorbed into a neighbour.
-    thresholds_cents : sequence of float
-        Interval class boundaries in cents.
-
-    Returns
-    -------
-    pd.DataFrame
-        Columns :data:`SYMBOL_COLUMNS`, ordered by phrase and position.
-    """
-    segments = contour_segments(
-        time_s,
-        pitch_cents,
-        phrase,
-        method="kmeans",
-        centers_cents=centers_cents,
-        smooth_s=smooth_s,
-        min_segment_s=min_segment_s,
-    )
-    return symbols_from_segments(segments, thresholds_cents=thresholds_cents)
-
-
-def contour_symbols_bands(
-    time_s: np.ndarray,
-    pitch_cents: np.ndarray,
-    phrase: np.ndarray,
-    *,
-    band_cents: float = 60.0,
-    smooth_s: float = 0.0,
-    min_segment_s: float = 0.0,
-    thresholds_cents: Sequence[float] = (70.0, 112.0),
-) -> pd.DataFrame:
-    """Signed contour symbols of every phrase of one recording (band method).
-
-    Parameters
-    ----------
-    time_s, pitch_cents, phrase : np.ndarray, shape (n_frames,)
-        As for :func:`contour_symbols`; NaN frames inside a phrase are skipped.
-    band_cents : float
-        Largest spread of one segment's values (:func:`band_segments`).
-    smooth_s : float
-        Running median width in seconds before segmentation (0, the default
-        and the authors' choice, disables it).
-    min_segment_s : float
-        Segments shorter than this are dropped (0, the default, keeps all).
-    thresholds_cents : sequence of float
-        Interval class boundaries in cents.
-
-    Returns
-    -------
-    pd.DataFrame
-        Columns :data:`SYMBOL_COLUMNS`, ordered by phrase and position;
-        ``from_cluster`` and ``to_cluster`` are -1. Neighbouring segments with
-        equal rounded pitches are merged first, so no step is zero.
-    """
-    segments = contour_segments(
-        time_s,
-        pitch_cents,
-        phrase,
-        method="bands",
-        band_cents=band_cents,
-        smooth_s=smooth_s,
-        min_segment_s=min_segment_s,
-    )
-    return symbols_from_segments(segments, thresholds_cents=thresholds_cents)
 
 
 def choose_k(
