@@ -40,9 +40,10 @@ schema :data:`SEGMENT_COLUMNS`), from which the symbols are derived by
 :func:`symbols_from_segments` (one recording's f0 table to both, under the
 ``contour`` settings: :func:`cantaor.contour.files.contour_of_f0`): ``phrase``,
 ``segment`` (int64, index within the phrase), ``first_frame`` / ``last_frame``
-(int64, indices into the recording's frame arrays, inclusive), ``start_s`` / ``end_s`` (float64, first frame's time
-to last frame's time plus one hop), ``pitch_cents`` (float64, cluster centre or
-band pitch) and ``cluster`` (int64, -1 for bands).
+(int64, indices into the recording's frame arrays, inclusive), ``start_s`` /
+``end_s`` (float64, first frame's time to last frame's time plus one hop),
+``pitch_cents`` (float64, cluster centre or band pitch) and ``cluster`` (int64,
+-1 for bands).
 """
 
 from __future__ import annotations
