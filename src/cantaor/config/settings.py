@@ -158,11 +158,13 @@ class Settings(Mapping):
                 fields[name] = _frozen(values[name])
             else:
                 fields[name] = UNSET if partial else _frozen(spec.get("default"))
-        top, _, rest = cls.section.partition(".")
-        problems = [] if rest else config_problems({top: dict(values)})
-        if problems:
-            raise SettingsError("config: " + "\nconfig: ".join(problems))
-        return cls(**fields)
+        settings = cls(**fields)
+        # keys against keys, defaults included (nested sections: by their section)
+        if "." not in cls.section:
+            problems = config_problems({cls.section: settings.to_dict()})
+            if problems:
+                raise SettingsError("config: " + "\nconfig: ".join(problems))
+        return settings
 
     # --- reading ------------------------------------------------------------------
     def given(self) -> tuple[str, ...]:
