@@ -192,6 +192,17 @@ def trim_tails(voiced: np.ndarray, level_db: np.ndarray, *, drop_db: float) -> n
     return voiced
 
 
+def _check_swift_range(fmin_hz: float, fmax_hz: float, lowpass_hz: float | None) -> None:
+    if not 0.0 < fmin_hz < fmax_hz <= SWIFT_FMAX_HZ:
+        raise ValueError(
+            f"swift needs 0 < fmin_hz < fmax_hz <= {SWIFT_FMAX_HZ}, got {fmin_hz}, {fmax_hz}"
+        )
+    if lowpass_hz is not None and not fmax_hz < lowpass_hz < SWIFT_SAMPLE_RATE / 2:
+        raise ValueError(
+            f"swift.lowpass_hz must lie between fmax_hz ({fmax_hz}) and 8000 Hz, got {lowpass_hz}"
+        )
+
+
 def swift(
     audio: np.ndarray,
     *,
@@ -240,14 +251,7 @@ def swift(
     import scipy.signal
     import soxr
 
-    if not 0.0 < fmin_hz < fmax_hz <= SWIFT_FMAX_HZ:
-        raise ValueError(
-            f"swift needs 0 < fmin_hz < fmax_hz <= {SWIFT_FMAX_HZ}, got {fmin_hz}, {fmax_hz}"
-        )
-    if lowpass_hz is not None and not fmax_hz < lowpass_hz < SWIFT_SAMPLE_RATE / 2:
-        raise ValueError(
-            f"swift.lowpass_hz must lie between fmax_hz ({fmax_hz}) and 8000 Hz, got {lowpass_hz}"
-        )
+    _check_swift_range(fmin_hz, fmax_hz, lowpass_hz)
     signal = np.asarray(audio, dtype=np.float32)
     n_frames = 1 + signal.size // hop_length
     time_s = np.arange(n_frames) * hop_length / sample_rate
@@ -273,20 +277,31 @@ def swift(
     if tail_trim_db is not None:
         voiced = trim_tails(voiced, level_db, drop_db=tail_trim_db)
 
-    # Onto the caller's frames.
+    f0_hz, confidence = _onto_frames(time_s, band.pitch_hz, voiced, confidence)
+    return time_s, f0_hz, confidence
+
+
+def _onto_frames(
+    time_s: np.ndarray, pitch_hz: np.ndarray, voiced: np.ndarray, confidence: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """SwiftF0's frames onto the caller's (``time_s``): f0 (0 unvoiced) and confidence.
+
+    Voicing and confidence of the nearest frame; the pitch interpolated in
+    log-frequency between voiced neighbours.
+    """
     position = time_s * SWIFT_SAMPLE_RATE / SWIFT_HOP
-    last = band.pitch_hz.size - 1
+    last = pitch_hz.size - 1
     nearest = np.clip(np.rint(position).astype(np.int64), 0, last)
     low = np.clip(np.floor(position).astype(np.int64), 0, last)
     high = np.minimum(low + 1, last)
     fraction = np.clip(position - low, 0.0, 1.0)
-    log_f0 = np.log(np.maximum(band.pitch_hz, 1e-3))
+    log_f0 = np.log(np.maximum(pitch_hz, 1e-3))
     both = voiced[low] & voiced[high]
     log_pitch = np.where(
         both, (1.0 - fraction) * log_f0[low] + fraction * log_f0[high], log_f0[nearest]
     )
     f0_hz = np.where(voiced[nearest], np.exp(log_pitch), 0.0)
-    return time_s, f0_hz, confidence[nearest].astype(np.float32)
+    return f0_hz, confidence[nearest].astype(np.float32)
 
 
 def chunked_frames(
@@ -380,62 +395,63 @@ def extract_f0(
         SwiftF0 only: ``confidence_threshold``, ``lowpass_hz``, ``level_gate_db`` and
         ``tail_trim_db`` of :func:`swift`.
     """
-    common = dict(
+    if method not in METHODS:
+        raise ValueError(f"unknown f0 method {method!r}; choose one of {', '.join(METHODS)}")
+    arguments = locals()
+    options = {name: arguments[argument] for name, argument in _BACKEND_OPTIONS[method].items()}
+    time_s, f0_hz, confidence = _BACKENDS[method](
+        audio,
         sample_rate=sample_rate,
         hop_length=hop_length,
         fmin_hz=fmin_hz,
         fmax_hz=fmax_hz,
+        **options,
     )
-    if method == "swift":
-        time_s, f0_hz, confidence = swift(
-            audio,
-            confidence_threshold=swift_confidence_threshold,
-            lowpass_hz=swift_lowpass_hz,
-            level_gate_db=swift_level_gate_db,
-            tail_trim_db=swift_tail_trim_db,
-            num_threads=num_threads,
-            **common,
-        )
-    elif method == "melodia":
-        time_s, f0_hz, confidence = melodia(
-            audio, voicing_tolerance=voicing_tolerance, frame_length=frame_length, **common
-        )
-    elif method == "pyin":
-        time_s, f0_hz, confidence = chunked_frames(
-            pyin,
-            np.asarray(audio),
-            chunk_s=chunk_s,
-            overlap_s=chunk_overlap_s,
-            frame_length=frame_length,
-            **common,
-        )
-    elif method == "crepe":
-        from cantaor.pitch.crepe import crepe
-
-        time_s, f0_hz, confidence = crepe(
-            audio,
-            model=crepe_model,
-            batch_size=crepe_batch_size,
-            use_viterbi=crepe_viterbi,
-            refine=crepe_refine,
-            precision=crepe_precision,
-            confidence_threshold=confidence_threshold,
-            device=device,
-            num_threads=num_threads,
-            **common,
-        )
-    else:
-        raise ValueError(f"unknown f0 method {method!r}; choose one of {', '.join(METHODS)}")
-    voiced = f0_hz > 0
     return pd.DataFrame(
         {
             "time_s": time_s.astype(np.float64),
             "f0_hz": f0_hz,
             "pitch_cents": hz_to_cents(f0_hz, reference_hz=reference_hz),
-            "voiced": voiced,
+            "voiced": f0_hz > 0,
             "confidence": confidence.astype(np.float32),
         }
     )
+
+
+def _chunked_pyin(audio: np.ndarray, **options) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return chunked_frames(pyin, np.asarray(audio), **options)
+
+
+def _crepe(audio: np.ndarray, **options) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    from cantaor.pitch.crepe import crepe
+
+    return crepe(audio, **options)
+
+
+#: The frame function of each method (:data:`METHODS`).
+_BACKENDS = {"swift": swift, "melodia": melodia, "pyin": _chunked_pyin, "crepe": _crepe}
+#: Per method, its own options: the backend's name -> :func:`extract_f0`'s argument.
+_BACKEND_OPTIONS = {
+    "swift": {
+        "confidence_threshold": "swift_confidence_threshold",
+        "lowpass_hz": "swift_lowpass_hz",
+        "level_gate_db": "swift_level_gate_db",
+        "tail_trim_db": "swift_tail_trim_db",
+        "num_threads": "num_threads",
+    },
+    "melodia": {"voicing_tolerance": "voicing_tolerance", "frame_length": "frame_length"},
+    "pyin": {"chunk_s": "chunk_s", "overlap_s": "chunk_overlap_s", "frame_length": "frame_length"},
+    "crepe": {
+        "model": "crepe_model",
+        "batch_size": "crepe_batch_size",
+        "use_viterbi": "crepe_viterbi",
+        "refine": "crepe_refine",
+        "precision": "crepe_precision",
+        "confidence_threshold": "confidence_threshold",
+        "device": "device",
+        "num_threads": "num_threads",
+    },
+}
 
 
 POLICIES = ("fail", "skip")
