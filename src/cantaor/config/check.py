@@ -29,24 +29,8 @@ def _check_pair(problems, section, low, high, values, *, strict=False, fix=None)
         )
 
 
-def config_problems(config: Mapping) -> list[str]:
-    """Every cross-key constraint the configuration breaks, as one message each.
-
-    Parameters
-    ----------
-    config : mapping
-        The workflow configuration after schema validation (defaults filled).
-
-    Returns
-    -------
-    list of str
-        Empty when the configuration is consistent.
-    """
+def _f0_problems(f0: Mapping) -> list[str]:
     problems: list[str] = []
-    demo = config.get("demo", {})
-    _check_pair(problems, "demo", "min_duration_s", "max_duration_s", demo)
-
-    f0 = config.get("f0", {})
     _check_pair(
         problems,
         "f0",
@@ -70,8 +54,11 @@ def config_problems(config: Mapping) -> list[str]:
         f0,
         fix="frames further apart than their length skip audio; lower f0.hop_length",
     )
+    return problems
 
-    contour = config.get("contour", {})
+
+def _contour_problems(contour: Mapping) -> list[str]:
+    problems: list[str] = []
     _check_pair(problems, "contour", "k_min", "k_max", contour)
     thresholds = contour.get("interval_thresholds_cents")
     if isinstance(thresholds, Sequence) and any(a >= b for a, b in pairwise(thresholds)):
@@ -80,8 +67,11 @@ def config_problems(config: Mapping) -> list[str]:
             f"increasing (class boundaries, e.g. [70, 112]); write them as "
             f"{sorted(set(thresholds))}"
         )
+    return problems
 
-    mining = config.get("mining", {})
+
+def _mining_problems(mining: Mapping) -> list[str]:
+    problems: list[str] = []
     _check_pair(problems, "mining", "min_gap", "max_gap", mining)
     _check_pair(problems, "mining", "min_length", "max_length", mining)
     support = mining.get("min_support")
@@ -90,8 +80,11 @@ def config_problems(config: Mapping) -> list[str]:
             f"mining.min_support={support} is neither a count (an integer) nor a fraction "
             "below 1 of the phrases; write e.g. 2 or 0.5"
         )
+    return problems
 
-    features = config.get("features", {})
+
+def _features_problems(features: Mapping) -> list[str]:
+    problems: list[str] = []
     _check_pair(
         problems,
         "features",
@@ -115,6 +108,30 @@ def config_problems(config: Mapping) -> list[str]:
                 f"window ({window} samples: features.win_s={features['win_s']} at "
                 f"{features['sample_rate']} Hz); raise it or set it to null"
             )
+    return problems
+
+
+def config_problems(config: Mapping) -> list[str]:
+    """Every cross-key constraint the configuration breaks, as one message each.
+
+    Parameters
+    ----------
+    config : mapping
+        The workflow configuration after schema validation (defaults filled),
+        or some of its sections (a section's settings object checks its own:
+        :mod:`cantaor.config.settings`).
+
+    Returns
+    -------
+    list of str
+        Empty when the configuration is consistent.
+    """
+    problems: list[str] = []
+    _check_pair(problems, "demo", "min_duration_s", "max_duration_s", config.get("demo", {}))
+    problems += _f0_problems(config.get("f0", {}))
+    problems += _contour_problems(config.get("contour", {}))
+    problems += _mining_problems(config.get("mining", {}))
+    problems += _features_problems(config.get("features", {}))
     return problems
 
 
