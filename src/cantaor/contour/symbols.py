@@ -306,6 +306,41 @@ def _hop_s(time_s: np.ndarray) -> float:
     return float(np.median(np.diff(time_s))) if time_s.size > 1 else 0.01
 
 
+_SEGMENT_DTYPES = {
+    "phrase": "int64",
+    "segment": "int64",
+    "first_frame": "int64",
+    "last_frame": "int64",
+    "start_s": "float64",
+    "end_s": "float64",
+    "pitch_cents": "float64",
+    "cluster": "int64",
+}
+
+
+def _phrase_runs(
+    cents: np.ndarray,
+    method: str,
+    centers_cents: np.ndarray | None,
+    *,
+    band_cents: float,
+    min_frames: int,
+) -> list[tuple[int, int, float, int]]:
+    """(first, last, pitch, cluster) of every segment of one phrase's voiced cents."""
+    if method == "kmeans":
+        centers = np.asarray(centers_cents, dtype=np.float64)
+        return [
+            (first, last, float(centers[cluster]), cluster)
+            for first, last, cluster in line_segments(
+                assign_clusters(cents, centers), centers, min_frames=min_frames
+            )
+        ]
+    return [
+        (first, last, pitch, -1)
+        for first, last, pitch in _band_runs(cents, band_cents=band_cents, min_frames=min_frames)
+    ]
+
+
 def contour_segments(
     time_s: np.ndarray,
     pitch_cents: np.ndarray,
@@ -364,21 +399,9 @@ def contour_segments(
         cents = pitch_cents[frames]
         if smooth_frames > 1:
             cents = median_filter(cents, size=smooth_frames, mode="nearest")
-        if method == "kmeans":
-            centers = np.asarray(centers_cents, dtype=np.float64)
-            runs = [
-                (first, last, float(centers[cluster]), cluster)
-                for first, last, cluster in line_segments(
-                    assign_clusters(cents, centers), centers, min_frames=min_frames
-                )
-            ]
-        else:
-            runs = [
-                (first, last, pitch, -1)
-                for first, last, pitch in _band_runs(
-                    cents, band_cents=band_cents, min_frames=min_frames
-                )
-            ]
+        runs = _phrase_runs(
+            cents, method, centers_cents, band_cents=band_cents, min_frames=min_frames
+        )
         for segment, (first, last, pitch, cluster) in enumerate(runs):
             rows.append(
                 (
@@ -392,19 +415,7 @@ def contour_segments(
                     int(cluster),
                 )
             )
-    table = pd.DataFrame(rows, columns=list(SEGMENT_COLUMNS))
-    return table.astype(
-        {
-            "phrase": "int64",
-            "segment": "int64",
-            "first_frame": "int64",
-            "last_frame": "int64",
-            "start_s": "float64",
-            "end_s": "float64",
-            "pitch_cents": "float64",
-            "cluster": "int64",
-        }
-    )
+    return pd.DataFrame(rows, columns=list(SEGMENT_COLUMNS)).astype(_SEGMENT_DTYPES)
 
 
 def symbols_from_segments(
@@ -480,25 +491,10 @@ def choose_k(
     Every k in ``k_min..k_max`` is fitted with :func:`fit_clusters` (same seed)
     on the same values: all finite values, or a subsample of ``max_points`` of
     them drawn with ``numpy.random.default_rng(seed)``. Each fit's labels are
-    the nearest centres (:func:`assign_clusters`); with n values, cluster sizes
-    n_j and within-cluster sum of squares W:
-
-    ``bic`` (lower is better)
-        The fit read as a 1-D Gaussian mixture with hard assignments, one
-        shared variance and free weights (the X-means BIC)::
-
-            var  = max(W / (n - k), MIN_VARIANCE_CENTS2)
-            logL = sum_j n_j ln(n_j / n) - (n / 2) ln(2 pi var) - W / (2 var)
-            BIC  = -2 logL + 2k ln(n)
-
-        (2k free parameters: k means, k - 1 weights, one variance; empty
-        clusters add nothing to the sum).
-    ``silhouette`` (higher is better)
-        The mean silhouette ``(b - a) / max(a, b)`` over the values, where
-        ``a`` is a value's mean distance to the rest of its cluster and ``b``
-        its smallest mean distance to another cluster (0 for a value alone in
-        its cluster). Computed exactly in 1-D from sorted prefix sums, so it
-        costs O(n k log n), not O(n^2). Needs k >= 2.
+    the nearest centres (:func:`assign_clusters`), scored by ``bic`` (the BIC
+    of a hard-assignment 1-D Gaussian mixture with one shared variance, lower
+    is better: :func:`_kmeans_bic`) or ``silhouette`` (the exact mean
+    silhouette, higher is better: :func:`_silhouette_1d`).
 
     Ties go to the smaller k. A k above the number of distinct values is not
     fitted (its score is NaN) and cannot be chosen.
@@ -535,19 +531,12 @@ def choose_k(
     distinct = np.unique(values).size
     if distinct < k_min:
         raise ValueError(f"k_min={k_min} exceeds the {distinct} distinct finite values")
-    rows = []
-    for k in range(k_min, k_max + 1):
-        if k > distinct or (criterion == "bic" and k >= values.size):
-            rows.append((k, np.nan, np.nan))
-            continue
-        centers, _ = fit_clusters(values, k=k, seed=seed, max_points=values.size)
-        labels = assign_clusters(values, centers)
-        inertia = float(np.sum((values - centers[labels]) ** 2))
-        if criterion == "bic":
-            score = _kmeans_bic(values, labels, k, inertia)
-        else:
-            score = _silhouette_1d(values, labels, k)
-        rows.append((k, score, inertia))
+    rows = [
+        (k, np.nan, np.nan)
+        if k > distinct or (criterion == "bic" and k >= values.size)
+        else (k, *_k_score(values, k, criterion=criterion, seed=seed))
+        for k in range(k_min, k_max + 1)
+    ]
     table = pd.DataFrame(rows, columns=["k", "score", "inertia"]).astype(
         {"k": "int64", "score": "float64", "inertia": "float64"}
     )
@@ -559,8 +548,30 @@ def choose_k(
     return int(table["k"].iloc[best]), table
 
 
+def _k_score(values: np.ndarray, k: int, *, criterion: str, seed: int) -> tuple[float, float]:
+    """(criterion score, inertia) of a k-means fit of ``values``; see :func:`choose_k`."""
+    centers, _ = fit_clusters(values, k=k, seed=seed, max_points=values.size)
+    labels = assign_clusters(values, centers)
+    inertia = float(np.sum((values - centers[labels]) ** 2))
+    if criterion == "bic":
+        return _kmeans_bic(values, labels, k, inertia), inertia
+    return _silhouette_1d(values, labels, k), inertia
+
+
 def _kmeans_bic(values: np.ndarray, labels: np.ndarray, k: int, inertia: float) -> float:
-    """BIC (lower is better) of a hard-assignment 1-D Gaussian mixture; see choose_k."""
+    """BIC (lower is better) of a hard-assignment 1-D Gaussian mixture.
+
+    The k-means fit of n values (cluster sizes n_j, within-cluster sum of
+    squares W = ``inertia``) read as a 1-D Gaussian mixture with hard
+    assignments, one shared variance and free weights (the X-means BIC)::
+
+        var  = max(W / (n - k), MIN_VARIANCE_CENTS2)
+        logL = sum_j n_j ln(n_j / n) - (n / 2) ln(2 pi var) - W / (2 var)
+        BIC  = -2 logL + 2k ln(n)
+
+    (2k free parameters: k means, k - 1 weights, one variance; empty clusters
+    add nothing to the sum).
+    """
     n = values.size
     sizes = np.bincount(labels, minlength=k)
     sizes = sizes[sizes > 0]
@@ -574,7 +585,14 @@ def _kmeans_bic(values: np.ndarray, labels: np.ndarray, k: int, inertia: float) 
 
 
 def _silhouette_1d(values: np.ndarray, labels: np.ndarray, k: int) -> float:
-    """Exact mean silhouette of a 1-D labelling, from per-cluster sorted prefix sums."""
+    """Exact mean silhouette of a 1-D labelling, from per-cluster sorted prefix sums.
+
+    The mean silhouette ``(b - a) / max(a, b)`` over the values, where ``a`` is a
+    value's mean distance to the rest of its cluster and ``b`` its smallest mean
+    distance to another cluster (0 for a value alone in its cluster). Computed
+    exactly in 1-D from sorted prefix sums, so it costs O(n k log n), not
+    O(n^2). Needs k >= 2.
+    """
     x = values - values.mean()  # smaller magnitudes keep the prefix sums exact enough
     n = x.size
     sizes = np.bincount(labels, minlength=k)
