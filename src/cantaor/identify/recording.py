@@ -21,6 +21,24 @@ The answer may be "none of the known singers" (``verdict`` None, with a
 most probable singer is not probable enough. The thresholds are the model
 directory's calibrated rejection rule (:mod:`cantaor.evaluation.openset`), or
 :data:`cantaor.evaluation.openset.DEFAULT_RULE` for a directory without one.
+
+The result of :func:`identify_recording` is a dict: ``path`` (str), ``duration_s``
+(float), ``verdict`` (the most probable singer, or None), ``confidence`` (its
+probability, or None), ``reason`` (why there is no verdict, else None),
+``probabilities`` (singer -> mean item probability, in the model's class order; None
+without a verdict), ``votes`` (singer -> items whose most probable singer it is),
+``n_motif_occurrences`` (occurrences of dictionary motifs, counted once per dictionary
+that holds the pattern), ``n_items`` (distinct spans scored),
+``occurrences_by_dictionary`` (singer -> occurrences of that singer's motifs),
+``motifs`` (the ``top_motifs`` most frequent: ``motif_id``, ``singer`` (whose
+dictionary), ``pattern``, ``length``, ``count``, ``support``), ``n_phrases``,
+``voiced_s``, ``pitch_continuity``
+(:func:`cantaor.evaluation.openset.pitch_continuity`), ``rejection`` (None, or
+``no_sung_pitch``, ``too_few_motifs``, ``low_confidence``), ``closest`` (the most
+probable singer even when rejected, else None) and ``f0_quality`` (the checks of
+:func:`cantaor.pitch.quality.recording_quality` with the "auto" second opinion, and
+``warnings``: a list, empty when the f0 looks right; the range check needs the singer's
+other recordings and is left out).
 """
 
 from __future__ import annotations
@@ -289,6 +307,21 @@ def _verdict(proba: np.ndarray, model_dir: ModelDir, result: dict) -> tuple[str,
     return singers[best], float(mean[best])
 
 
+def _loaded(
+    model_dir: ModelDir | str | os.PathLike, rejection: Mapping | str | None
+) -> tuple[ModelDir, Mapping | None]:
+    """The model directory, loaded, and the rejection rule ("model": the directory's)."""
+    from cantaor.evaluation.openset import DEFAULT_RULE
+
+    if not isinstance(model_dir, ModelDir):
+        model_dir = load_model_dir(model_dir)
+    if isinstance(rejection, str):
+        if rejection != "model":
+            raise ValueError(f"rejection must be a mapping, None or 'model', not {rejection!r}")
+        rejection = model_dir.rejection or DEFAULT_RULE
+    return model_dir, rejection
+
+
 def identify_recording(
     audio_path: str | os.PathLike,
     model_dir: ModelDir | str | os.PathLike,
@@ -328,39 +361,16 @@ def identify_recording(
     Returns
     -------
     dict
-        ``path`` (str), ``duration_s`` (float), ``verdict`` (the most probable
-        singer, or None), ``confidence`` (its probability, or None),
-        ``reason`` (why there is no verdict, else None), ``probabilities``
-        (singer -> mean item probability, in the model's class order; None
-        without a verdict), ``votes`` (singer -> items whose most probable
-        singer it is), ``n_motif_occurrences`` (occurrences of dictionary
-        motifs, counted once per dictionary that holds the pattern),
-        ``n_items`` (distinct spans scored), ``occurrences_by_dictionary``
-        (singer -> occurrences of that singer's motifs), ``motifs`` (the
-        ``top_motifs`` most frequent: ``motif_id``, ``singer`` (whose
-        dictionary), ``pattern``, ``length``, ``count``, ``support``),
-        ``n_phrases``, ``voiced_s``, ``pitch_continuity``
-        (:func:`cantaor.evaluation.openset.pitch_continuity`), ``rejection`` (None, or
-        ``no_sung_pitch``, ``too_few_motifs``, ``low_confidence``),
-        ``closest`` (the most probable singer even when rejected, else None) and
-        ``f0_quality`` (the checks of :func:`cantaor.pitch.quality.recording_quality` with
-        the "auto" second opinion, and ``warnings``: a list, empty when the f0 looks
-        right; the range check needs the singer's other recordings and is left out).
+        The result (keys in the module docstring).
 
     Raises
     ------
     cantaor.util.audio.AudioError
         When the audio file is missing or unreadable (the message names it).
     """
-    from cantaor.evaluation.openset import DEFAULT_RULE
     from cantaor.util.audio import load_audio
 
-    if not isinstance(model_dir, ModelDir):
-        model_dir = load_model_dir(model_dir)
-    if isinstance(rejection, str):
-        if rejection != "model":
-            raise ValueError(f"rejection must be a mapping, None or 'model', not {rejection!r}")
-        rejection = model_dir.rejection or DEFAULT_RULE
+    model_dir, rejection = _loaded(model_dir, rejection)
     say = log or (lambda message: None)
     started = time.perf_counter()
     audio_path = Path(audio_path)
