@@ -296,18 +296,75 @@ def export_model_dir(
     Returns
     -------
     Path
-        ``out_dir``.
-
-    Raises
-    ------
-    ModelDirError
-        When an input is missing or inconsistent; the message names it.
+        ``out_dir``; a :class:`ModelDirError` names an input missing or inconsistent.
     """
+    out_dir = Path(out_dir)
+    model_path, clusters_path = Path(model_path), Path(clusters_path)
+    metadata, sections = _checked_model(
+        model_path, config, dataset=dataset, feature=feature, model_name=model_name
+    )
+    _check_clusters_file(clusters_path, sections["contour"].method)
+    singers = [str(singer) for singer in metadata["classes"]]
+    if rejection_path is not None:
+        rejection_path = Path(rejection_path)
+        _check_rejection(_read_json(rejection_path, "rejection rule"), rejection_path)
+    n_motifs = _checked_dictionaries(dictionary_paths, singers, model_path)
+    files, copies = _layout(model_path, clusters_path, dictionary_paths, rejection_path)
+    manifest = {
+        "singers": singers,
+        "dataset": dataset,
+        "feature": feature,
+        "model_name": model_name,
+        "model_options": metadata["model_options"],
+        "config": {section: values.to_dict() for section, values in sections.items()},
+        "files": files,
+        "n_motifs": n_motifs,
+    }
+    _check_destination(out_dir)
+    _write_staged(out_dir, copies, manifest)
+    return out_dir
+
+
+def _layout(
+    model_path: Path,
+    clusters_path: Path,
+    dictionary_paths: Mapping[str, str | os.PathLike],
+    rejection_path: Path | None,
+) -> tuple[dict, dict[str, Path]]:
+    """The manifest's ``files`` entry, and the copies to make (relative path -> source)."""
+    files = {"model": MODEL_FILE, "clusters": CLUSTERS_FILE, "dictionaries": {}}
+    copies = {MODEL_FILE: model_path, CLUSTERS_FILE: clusters_path}
+    for singer, path in sorted((str(s), Path(p)) for s, p in dictionary_paths.items()):
+        files["dictionaries"][singer] = f"{DICTIONARY_DIR}/{singer_path_name(singer)}.tsv"
+        copies[files["dictionaries"][singer]] = path
+    if rejection_path is not None:
+        files["rejection"] = REJECTION_FILE
+        copies[REJECTION_FILE] = rejection_path
+    return files, copies
+
+
+def _manifest_header() -> dict:
+    return {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "created_by": package_versions(),
+    }
+
+
+def _check_clusters_file(clusters_path: Path, contour_method: str) -> None:
+    if not clusters_path.is_file():
+        raise ModelDirError(f"{clusters_path}: contour clusters not found")
+    clusters = _read_json(clusters_path, "contour clusters")
+    _check_clusters(clusters, clusters_path, contour_method)
+
+
+def _checked_model(
+    model_path: Path, config: Mapping | None, *, dataset: str, feature: str, model_name: str
+) -> tuple[dict, dict[str, Settings]]:
+    """The model file's metadata and the settings it was built with, checked."""
     from cantaor.dataset.items import DATASETS
     from cantaor.features.acoustic import FEATURES
 
-    out_dir = Path(out_dir)
-    model_path, clusters_path = Path(model_path), Path(clusters_path)
     if dataset not in DATASETS:
         raise ModelDirError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
     if feature not in FEATURES:
@@ -321,68 +378,52 @@ def export_model_dir(
             f"{model_path}: holds model {metadata['model_name']!r}, not {model_name!r}"
         )
     _check_model(metadata, model_path, feature=feature, features=sections["features"])
-    singers = [str(singer) for singer in metadata["classes"]]
-    if not clusters_path.is_file():
-        raise ModelDirError(f"{clusters_path}: contour clusters not found")
-    clusters = _read_json(clusters_path, "contour clusters")
-    _check_clusters(clusters, clusters_path, sections["contour"].method)
+    return metadata, sections
 
-    dictionary_paths = {str(singer): Path(path) for singer, path in dictionary_paths.items()}
-    if rejection_path is not None:
-        rejection_path = Path(rejection_path)
-        _check_rejection(_read_json(rejection_path, "rejection rule"), rejection_path)
-    lacking = [singer for singer in singers if singer not in dictionary_paths]
+
+def _checked_dictionaries(
+    dictionary_paths: Mapping[str, str | os.PathLike], singers: list[str], model_path: Path
+) -> dict[str, int]:
+    """Motifs per dictionary; every singer the model predicts must have its own."""
+    lacking = [singer for singer in singers if singer not in map(str, dictionary_paths)]
     if lacking:
         raise ModelDirError(
             f"{model_path}: no motif dictionary given for singer(s) {', '.join(lacking)}"
         )
     n_motifs = {}
-    for singer, path in sorted(dictionary_paths.items()):
+    for singer, path in sorted((str(s), Path(p)) for s, p in dictionary_paths.items()):
         table = read_dictionary(path)
         others = sorted(set(table["singer"]) - {singer})
         if others:
             raise ModelDirError(f"{path}: dictionary of {singer!r} lists singer(s) {others}")
         n_motifs[singer] = len(table)
+    return n_motifs
 
-    _check_destination(out_dir)
+
+def _write_staged(out_dir: Path, copies: Mapping[str, Path], manifest: dict) -> None:
+    """Copy ``copies`` (relative path -> source) and the manifest, with checksums, into place."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         staging.chmod(0o777 & ~_umask())
-        files = {"model": MODEL_FILE, "clusters": CLUSTERS_FILE, "dictionaries": {}}
-        _copy(model_path, staging / MODEL_FILE)
-        _copy(clusters_path, staging / CLUSTERS_FILE)
-        for singer, path in sorted(dictionary_paths.items()):
-            relative = f"{DICTIONARY_DIR}/{singer_path_name(singer)}.tsv"
-            _copy(path, staging / relative)
-            files["dictionaries"][singer] = relative
-        if rejection_path is not None:
-            _copy(rejection_path, staging / REJECTION_FILE)
-            files["rejection"] = REJECTION_FILE
-        manifest = {
-            "format": FORMAT_NAME,
-            "format_version": FORMAT_VERSION,
-            "created_by": package_versions(),
-            "singers": singers,
-            "dataset": dataset,
-            "feature": feature,
-            "model_name": model_name,
-            "model_options": metadata["model_options"],
-            "config": {section: values.to_dict() for section, values in sections.items()},
-            "files": files,
-            "sha256": {
-                str(path.relative_to(staging)): _sha256(path)
-                for path in sorted(staging.rglob("*"))
-                if path.is_file()
-            },
-            "n_motifs": n_motifs,
-        }
+        for relative, source in copies.items():
+            _copy(source, staging / relative)
+        manifest = (
+            _manifest_header()
+            | manifest
+            | {
+                "sha256": {
+                    str(path.relative_to(staging)): _sha256(path)
+                    for path in sorted(staging.rglob("*"))
+                    if path.is_file()
+                }
+            }
+        )
         write_json(manifest, staging / MANIFEST)  # last: its presence marks a complete copy
         _swap_into_place(staging, out_dir)
     finally:
         if staging.exists():
             shutil.rmtree(staging)
-    return out_dir
 
 
 def _built_with(metadata: dict, model_path: Path, config: Mapping | None) -> dict:
@@ -478,27 +519,8 @@ def _swap_into_place(staging: Path, out_dir: Path) -> None:
         shutil.rmtree(retired, ignore_errors=True)
 
 
-def load_model_dir(path: str | os.PathLike) -> ModelDir:
-    """Read and validate a model directory.
-
-    Parameters
-    ----------
-    path : path
-        A directory written by :func:`export_model_dir`.
-
-    Returns
-    -------
-    ModelDir
-
-    Raises
-    ------
-    ModelDirError
-        When the directory or its manifest is missing, the manifest is of
-        another format or version, a file is missing or differs from its
-        checksum, or the model does not load; the message names the file and
-        the problem.
-    """
-    path = Path(path)
+def _read_manifest(path: Path) -> dict:
+    """``manifest.json`` of a model directory, checked for format, version and keys."""
     if not path.is_dir():
         raise ModelDirError(f"{path}: model directory not found")
     manifest_path = path / MANIFEST
@@ -535,9 +557,11 @@ def load_model_dir(path: str | os.PathLike) -> ModelDir:
         and isinstance(manifest["config"], dict)
     ):
         raise ModelDirError(f"{manifest_path}: malformed manifest (files, sha256 or config)")
-    sections = _config_sections(manifest["config"], str(manifest_path))
+    return manifest
 
-    for relative, expected in sorted(manifest["sha256"].items()):
+
+def _check_checksums(path: Path, sha256: Mapping[str, str]) -> None:
+    for relative, expected in sorted(sha256.items()):
         file = path / relative
         if not file.is_file():
             raise ModelDirError(f"{file}: missing from the model directory")
@@ -546,6 +570,46 @@ def load_model_dir(path: str | os.PathLike) -> ModelDir:
                 f"{file}: contents differ from the manifest's checksum (changed or corrupt)"
             )
 
+
+def _read_dictionaries(path: Path, manifest: dict) -> pd.DataFrame:
+    """Every singer's dictionary of the directory, as one table."""
+    tables = []
+    for singer, relative in sorted(manifest["files"]["dictionaries"].items()):
+        table = read_dictionary(path / relative)
+        if set(table["singer"]) - {singer}:
+            raise ModelDirError(f"{path / relative}: not the dictionary of {singer!r}")
+        tables.append(table)
+    lacking = sorted(set(manifest["singers"]) - set(manifest["files"]["dictionaries"]))
+    if lacking:
+        raise ModelDirError(f"{path / MANIFEST}: no dictionary for singer(s) {', '.join(lacking)}")
+    return pd.concat(tables, ignore_index=True)
+
+
+def load_model_dir(path: str | os.PathLike) -> ModelDir:
+    """Read and validate a model directory.
+
+    Parameters
+    ----------
+    path : path
+        A directory written by :func:`export_model_dir`.
+
+    Returns
+    -------
+    ModelDir
+
+    Raises
+    ------
+    ModelDirError
+        When the directory or its manifest is missing, the manifest is of
+        another format or version, a file is missing or differs from its
+        checksum, or the model does not load; the message names the file and
+        the problem.
+    """
+    path = Path(path)
+    manifest = _read_manifest(path)
+    files = manifest["files"]
+    sections = _config_sections(manifest["config"], str(path / MANIFEST))
+    _check_checksums(path, manifest["sha256"])
     model_path = path / manifest["files"]["model"]
     model, metadata = _load_model(model_path)
     if list(metadata["classes"]) != list(manifest["singers"]):
@@ -557,16 +621,7 @@ def load_model_dir(path: str | os.PathLike) -> ModelDir:
     clusters_path = path / manifest["files"]["clusters"]
     clusters = _read_json(clusters_path, "contour clusters")
     _check_clusters(clusters, clusters_path)
-    tables = []
-    for singer, relative in sorted(manifest["files"]["dictionaries"].items()):
-        table = read_dictionary(path / relative)
-        if set(table["singer"]) - {singer}:
-            raise ModelDirError(f"{path / relative}: not the dictionary of {singer!r}")
-        tables.append(table)
-    lacking = sorted(set(manifest["singers"]) - set(manifest["files"]["dictionaries"]))
-    if lacking:
-        raise ModelDirError(f"{manifest_path}: no dictionary for singer(s) {', '.join(lacking)}")
-    dictionaries = pd.concat(tables, ignore_index=True)
+    dictionaries = _read_dictionaries(path, manifest)
     rejection = None
     if files.get("rejection") is not None:
         rejection_path = path / files["rejection"]
