@@ -209,6 +209,31 @@ def _draw(
     return None
 
 
+def _blocked(occurrences: pd.DataFrame, recording: str) -> tuple[np.ndarray, np.ndarray]:
+    """The merged spans of every motif occurrence of a recording, short ones included."""
+    spans = occurrences[occurrences["recording"] == recording]
+    return _merged(
+        spans["start_s"].to_numpy(dtype="float64"), spans["end_s"].to_numpy(dtype="float64")
+    )
+
+
+def _recording_spans(
+    lengths: np.ndarray,
+    duration_s: float,
+    blocked: tuple[np.ndarray, np.ndarray],
+    *,
+    rng: np.random.Generator,
+    max_tries: int,
+) -> list[tuple[float, float]]:
+    """Up to ``len(lengths)`` random spans of one recording (see :func:`random_items`)."""
+    # Exact shortcut: when no motif length fits the longest free stretch, no
+    # draw can ever succeed, so the recording's spans are all left out.
+    if lengths.min() > _longest_gap(duration_s, *blocked):
+        return []
+    spans = (_draw(rng, lengths, duration_s, blocked, max_tries=max_tries) for _ in lengths)
+    return [span for span in spans if span is not None]
+
+
 def random_items(
     occurrences: pd.DataFrame,
     groups: Mapping[str, str],
@@ -268,29 +293,20 @@ def random_items(
     rows = []
     shortfall: dict[str, int] = {}
     for recording, motifs in kept.groupby("recording", sort=True):
-        length = durations[recording]
-        lengths = motifs["duration_s"].to_numpy(dtype="float64")
-        if avoid_motifs:
-            spans = occurrences[occurrences["recording"] == recording]
-            blocked = _merged(
-                spans["start_s"].to_numpy(dtype="float64"),
-                spans["end_s"].to_numpy(dtype="float64"),
-            )
-        else:
-            blocked = (np.empty(0), np.empty(0))
-        rng = _recording_rng(seed, str(recording))
+        spans = _recording_spans(
+            motifs["duration_s"].to_numpy(dtype="float64"),
+            durations[recording],
+            _blocked(occurrences, recording) if avoid_motifs else (np.empty(0), np.empty(0)),
+            rng=_recording_rng(seed, str(recording)),
+            max_tries=max_tries,
+        )
         singer = motifs["singer"].iloc[0]
-        placed = 0
-        # Exact shortcut: when no motif length fits the longest free stretch, no
-        # draw can ever succeed, so the recording's spans are all left out.
-        if lengths.min() <= _longest_gap(length, *blocked):
-            for _ in range(len(motifs)):
-                span = _draw(rng, lengths, length, blocked, max_tries=max_tries)
-                if span is not None:
-                    rows.append((f"{RANDOM_PREFIX}{recording}/{placed}", singer, recording, *span))
-                    placed += 1
-        if placed < len(motifs):
-            shortfall[str(recording)] = len(motifs) - placed
+        rows += [
+            (f"{RANDOM_PREFIX}{recording}/{k}", singer, recording, *span)
+            for k, span in enumerate(spans)
+        ]
+        if len(spans) < len(motifs):
+            shortfall[str(recording)] = len(motifs) - len(spans)
     items = pd.DataFrame(rows, columns=["item_id", "singer", "recording", "start_s", "end_s"])
     items = items.assign(group=items["recording"].map(groups), motif_id="")
     items = _sorted(items[list(ITEM_COLUMNS)].astype({"start_s": "float64", "end_s": "float64"}))
