@@ -17,13 +17,7 @@ os.environ.update(
 
 import pandas as pd
 
-from cantaor.dataset.clips import (
-    ClipError,
-    read_clip_table,
-    scan_clip_folder,
-    select_singers,
-    write_clip_manifest,
-)
+from cantaor.dataset.clips import ClipError, list_clips, write_clip_manifest
 from cantaor.config.check import ConfigError, check_config, corpus_problems
 from cantaor.config.settings import parameters_read
 from cantaor.features.store import build_clip_store, build_store
@@ -197,21 +191,8 @@ CLIP_MANIFEST = "results/clips/manifest.tsv"
 
 def _clip_table():
     # Listed, and their names checked, before any job starts (like the sample sheet).
-    corpus = config["corpus"]
     try:
-        if corpus["clips_table"]:
-            clips, _ = read_clip_table(
-                corpus["clips_table"], on_bad=corpus["on_bad_recording"]
-            )
-        else:
-            clips, _ = scan_clip_folder(
-                corpus["clips_dir"], on_bad=corpus["on_bad_recording"]
-            )
-        clips, _ = select_singers(
-            clips,
-            corpus["singers"],
-            source=corpus["clips_table"] or corpus["clips_dir"],
-        )
+        clips, _, _ = list_clips(config["corpus"])
     except ClipError as err:
         raise WorkflowError(str(err)) from None
     return clips

@@ -708,3 +708,95 @@ def clip_report_markdown(report: dict) -> str:
         lines.append("")
     body = leakage_markdown(report).split("\n", 2)[2]
     return "\n".join(lines) + "\n" + body
+
+
+def list_clips(corpus) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
+    """The clips the ``corpus`` settings name, of the singers they accept.
+
+    ``corpus`` (:class:`cantaor.config.settings.CorpusSettings` or a mapping):
+    ``clips_table`` (read with :func:`read_clip_table`) or else ``clips_dir``
+    (:func:`scan_clip_folder`), ``on_bad_recording`` and ``singers``
+    (:func:`select_singers`). The workflow lists them before any job starts,
+    and its ``clip_items`` rule again.
+
+    Returns
+    -------
+    clips, skipped, left_out
+        The clips (:data:`CLIP_COLUMNS`), the files skipped with their reasons,
+        and the clips left out per singer not in ``singers``.
+    """
+    from cantaor.config.settings import CorpusSettings, Settings
+
+    if not isinstance(corpus, Settings):
+        corpus = CorpusSettings.from_config(corpus)
+    if corpus.clips_table:
+        clips, skipped = read_clip_table(corpus.clips_table, on_bad=corpus.on_bad_recording)
+    else:
+        clips, skipped = scan_clip_folder(corpus.clips_dir, on_bad=corpus.on_bad_recording)
+    source = corpus.clips_table or corpus.clips_dir
+    clips, left_out = select_singers(clips, list(corpus.singers), source=source)
+    return clips, skipped, left_out
+
+
+def clip_items_to_file(
+    item_path: str | os.PathLike,
+    report_path: str | os.PathLike,
+    markdown_path: str | os.PathLike,
+    *,
+    corpus,
+    features,
+    deduplicate: bool,
+    log: Callable[[str], None] = print,
+) -> dict:
+    """The ``clip_items`` rule: the clips' item table, and their report (JSON, markdown).
+
+    ``corpus`` as :func:`list_clips` (and ``clips_min_shared_s``), ``features``
+    the ``features`` settings (``min_duration_s``, ``max_dropped_share``),
+    ``deduplicate`` ``split.deduplicate``.
+    """
+    from cantaor.config.settings import CorpusSettings, FeaturesSettings, Settings
+    from cantaor.util.atomic import write_json, write_text
+    from cantaor.util.parquet import write_parquet
+
+    if not isinstance(corpus, Settings):
+        corpus = CorpusSettings.from_config(corpus)
+    if not isinstance(features, Settings):
+        features = FeaturesSettings.from_config(features)
+    clips, skipped_files, left_out = list_clips(corpus)
+    log(
+        f"{len(clips)} clips of {clips['singer'].nunique()} singers listed, "
+        f"{len(skipped_files)} files skipped"
+        + "".join(f"; {name}: {n} clips left out by corpus.singers" for name, n in left_out.items())
+    )
+    items, skipped_clips = clip_items(
+        clips,
+        min_shared_s=corpus.clips_min_shared_s,
+        min_duration_s=features.min_duration_s,
+        on_bad=corpus.on_bad_recording,
+        log=log,
+    )
+    report = clip_report(
+        items,
+        pd.concat([skipped_files, skipped_clips], ignore_index=True),
+        deduplicate=deduplicate,
+        min_duration_s=features.min_duration_s,
+        max_dropped_share=features.max_dropped_share,
+        singers_left_out=left_out,
+    )
+    write_parquet(items, item_path)
+    write_json(report, report_path)
+    write_text(clip_report_markdown(report), markdown_path)
+    for row in report["short_per_singer"]:
+        if row["n_dropped"]:
+            log(
+                f"{row['singer']}: {row['n_dropped']} of {row['n_items']} clips "
+                f"({row['dropped_share']:.1%}) shorter than {features.min_duration_s} s, dropped"
+            )
+    for warning in report["short_warnings"]:
+        log(f"WARNING: {warning}")
+    log(
+        f"{report['n_items']} clips, {report['n_distinct_contents']} distinct contents, "
+        f"{report['n_items_cross_singer']} under two or more singers, "
+        f"{report['n_clips_sharing_audio']} sharing a run of samples"
+    )
+    return report
