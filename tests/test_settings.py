@@ -78,7 +78,9 @@ def test_settings_are_frozen_hashable_picklable_and_json():
 @pytest.mark.parametrize(
     ("section", "values", "message"),
     [
-        ("features", {"fmin_hz": 30}, r"features: unknown key\(s\) fmin_hz"),
+        ("features", {"mel_fmin": 30}, r"features: unknown key\(s\) mel_fmin"),
+        ("features", {"fmin_hz": 900, "fmax_hz": 300}, r"features\.fmin_hz=900 must be below"),
+        ("features", {"fmax_hz": 9000}, r"features\.fmax_hz=9000 is above the Nyquist"),
         ("f0", {"hop_length": 0}, r"f0\.hop_length: 0 is less than the minimum of 1"),
         ("f0", {"crepe": {"model": "huge"}}, r"f0\.crepe\.model: 'huge' is not one of"),
         ("f0", {"swift": {"gate": 3}}, r"f0\.swift: .*'gate'"),
@@ -137,3 +139,54 @@ def test_the_store_rules_pass_features_through_used_by():
     assert re.search(r'features=settings\("features", used_by=build_store\)', text)
     assert re.search(r'features=settings\("features", used_by=build_clip_store\)', text)
     assert 'omit=("kinds", "min_duration_s"' not in text
+
+
+def test_a_features_key_reaches_the_store_from_the_schema_alone(tmp_path):
+    """features.fmin_hz was added in the schema and config.yaml only: the store uses it."""
+    import numpy as np
+    import pandas as pd
+    import soundfile as sf
+
+    from cantaor.features.acoustic import compute_feature
+    from cantaor.features.files import store_of_items
+    from cantaor.features.store import open_store
+
+    rate = 16000
+    audio = np.random.default_rng(0).standard_normal(rate).astype(np.float32) * 0.1
+    sf.write(tmp_path / "r.wav", audio, rate, subtype="FLOAT")
+    items = pd.DataFrame(
+        {
+            "item_id": ["a"],
+            "singer": ["S"],
+            "recording": ["r"],
+            "group": ["r"],
+            "motif_id": ["m"],
+            "start_s": [0.0],
+            "end_s": [0.5],
+        }
+    )
+    stores = {}
+    for fmin_hz in (0, 2000):
+        settings = FeaturesSettings.from_config(
+            {**CONFIG["features"], "fmin_hz": fmin_hz, "dtype": "float32", "n_frames": 50}
+        )
+        assert "fmin_hz" in parameters_read("features", build_store)
+        store_of_items(
+            items,
+            {"r": tmp_path / "r.wav"},
+            tensor_path=tmp_path / f"{fmin_hz}.npy",
+            index_path=tmp_path / f"{fmin_hz}.parquet",
+            kind="logmel",
+            settings=settings,
+        )
+        stores[fmin_hz] = np.array(open_store(tmp_path / f"{fmin_hz}.npy"))[0]
+        expected = compute_feature(
+            "logmel",
+            audio,
+            **{k: v for k, v in settings.items() if k in ("sample_rate", "win_s", "hop_s")},
+            n_fft=settings.n_fft,
+            n_mels=settings.n_mels,
+            fmin_hz=fmin_hz,
+        )[:, :50]
+        np.testing.assert_allclose(stores[fmin_hz], expected, rtol=1e-5, atol=1e-5)
+    assert not np.allclose(stores[0], stores[2000])

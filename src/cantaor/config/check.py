@@ -93,6 +93,13 @@ def _features_problems(features: Mapping) -> list[str]:
         features,
         fix="the MFCCs are taken from the mel bands; lower features.n_mfcc",
     )
+    if features.get("fmax_hz") is not None:
+        _check_pair(problems, "features", "fmin_hz", "fmax_hz", features, strict=True)
+        if "sample_rate" in features and features["fmax_hz"] > features["sample_rate"] / 2:
+            problems.append(
+                f"features.fmax_hz={features['fmax_hz']} is above the Nyquist frequency of "
+                f"features.sample_rate={features['sample_rate']}; lower it or set it to null"
+            )
     if all(key in features for key in ("win_s", "sample_rate", "n_fft")):
         window = round(features["win_s"] * features["sample_rate"])
         if window > features["n_fft"]:
