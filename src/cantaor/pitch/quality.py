@@ -347,3 +347,58 @@ def _fmt(value, scale, unit, digits=0, sign=False):
     if value is None or not np.isfinite(value):
         return "n/a"
     return f"{value * scale:{'+' if sign else ''}.{digits}f}{unit}"
+
+
+def quality_to_file(
+    status_paths,
+    markdown_path,
+    tsv_path,
+    *,
+    singers,
+    limits=None,
+    method: str,
+    log=print,
+) -> pd.DataFrame:
+    """The ``f0_quality`` rule: every recording's checks and warnings, as TSV and markdown.
+
+    Parameters
+    ----------
+    status_paths : sequence of path
+        The ``f0`` rule's status files (JSON, with ``recording`` and ``quality``).
+    markdown_path, tsv_path : path
+        The tables to write (:func:`quality_markdown`, :data:`QUALITY_COLUMNS`).
+    singers : mapping of recording id -> singer
+    limits : F0QualitySettings or mapping, optional
+        The ``f0_quality`` settings (warning limits); None: the defaults.
+    method : str
+        ``f0.method``, named in the markdown.
+    log : callable
+        Receives one warning line per flagged recording and a count.
+    """
+    import json
+
+    from cantaor.util.atomic import write_text
+
+    rows = []
+    for path in status_paths:
+        with open(path, encoding="utf-8") as handle:
+            status = json.load(handle)
+        quality = status.get("quality") or {}
+        rows.append(
+            {
+                "recording": status["recording"],
+                "singer": singers[status["recording"]],
+                **{
+                    key: quality.get(key, float("nan"))
+                    for key in ("voiced_share", "jump_rate", "disagreement", "median_cents")
+                },
+            }
+        )
+    table = quality_table(rows, limits)
+    for row in table.itertuples(index=False):
+        if row.warnings:
+            log(f"WARNING: {row.recording} ({row.singer}): f0 looks wrong: {row.warnings}")
+    log(f"{(table['warnings'] != '').sum()} of {len(table)} recordings flagged")
+    write_text(table.to_csv(sep="\t", index=False), tsv_path)
+    write_text(quality_markdown(table, method=method), markdown_path)
+    return table
