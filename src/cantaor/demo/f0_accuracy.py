@@ -297,3 +297,51 @@ def evaluation_recordings(
     ]
     limit = len(order) if max_recordings is None else max_recordings
     return sorted(order[:limit])
+
+
+def f0_accuracy_to_file(
+    audio_path,
+    truth_path,
+    scores_path,
+    *,
+    method: str,
+    recording: str,
+    settings,
+    cent_tolerance: float,
+    num_threads: int | None = None,
+    log=print,
+) -> pd.DataFrame:
+    """The ``f0_accuracy`` rule: one backend on one demo recording, scored against the truth.
+
+    ``settings`` is the ``f0`` section (:class:`cantaor.config.settings.F0Settings`
+    or a mapping), used as the ``f0`` rule uses it but with ``method``.
+    """
+    import time
+
+    from cantaor.pitch.f0 import extract_f0, f0_arguments
+    from cantaor.util.audio import load_audio
+    from cantaor.util.parquet import write_parquet
+
+    options = f0_arguments(settings, num_threads=num_threads) | {"method": method}
+    audio, rate = load_audio(audio_path, sample_rate=settings["sample_rate"])
+    started = time.perf_counter()
+    estimate = extract_f0(audio, sample_rate=rate, **options)
+    wall_s = time.perf_counter() - started
+    row = score_recording(
+        pd.read_parquet(truth_path),
+        estimate,
+        method=method,
+        recording=recording,
+        duration_s=audio.size / rate,
+        wall_s=wall_s,
+        cent_tolerance=cent_tolerance,
+    )
+    write_parquet(row, scores_path)
+    scores = row.iloc[0]
+    log(
+        f"{method} on {recording}: {scores['duration_s']:.1f} s of audio in "
+        f"{wall_s:.2f} s; RPA {scores['raw_pitch_accuracy']:.3f}, "
+        f"RCA {scores['raw_chroma_accuracy']:.3f}, VR {scores['voicing_recall']:.3f}, "
+        f"VFA {scores['voicing_false_alarm']:.3f}, OA {scores['overall_accuracy']:.3f}"
+    )
+    return row
