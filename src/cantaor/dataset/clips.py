@@ -661,6 +661,7 @@ def clip_report(
 def clip_report_markdown(report: dict) -> str:
     """Markdown of :func:`clip_report`, led by the leakage summary."""
     from cantaor.dataset.leakage import leakage_markdown
+    from cantaor.report.tables import markdown_table
 
     left_out = report.get("singers_left_out") or {}
     lines = [
@@ -690,21 +691,22 @@ def clip_report_markdown(report: dict) -> str:
             f"Clips shorter than `features.min_duration_s` = {report['min_duration_s']} s "
             "are dropped (too short for a feature frame to mean much):",
             "",
-            "| singer | clips | dropped as short | share |",
-            "|---|---:|---:|---:|",
         ]
-        lines += [
-            f"| {row['singer']} | {row['n_items']} | {row['n_dropped']} "
-            f"| {row['dropped_share']:.1%}{' (over the limit)' if row['over_limit'] else ''} |"
+        rows = [
+            [
+                row["singer"],
+                row["n_items"],
+                row["n_dropped"],
+                f"{row['dropped_share']:.1%}{' (over the limit)' if row['over_limit'] else ''}",
+            ]
             for row in drops
         ]
-        lines.append("")
+        numbers = ["clips", "dropped as short", "share"]
+        lines += [markdown_table(rows, ["singer", *numbers], right=numbers), ""]
         lines += [f"**Warning: {warning}.**" for warning in report["short_warnings"]]
         if report["short_warnings"]:
             lines.append("")
     if report["skipped"]:
-        lines += ["| skipped | reason |", "|---|---|"]
-        lines += [f"| {path} | {reason} |" for path, reason in report["skipped"].items()]
-        lines.append("")
+        lines += [markdown_table(report["skipped"].items(), ["skipped", "reason"]), ""]
     body = leakage_markdown(report).split("\n", 2)[2]
     return "\n".join(lines) + "\n" + body
