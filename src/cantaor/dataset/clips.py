@@ -43,6 +43,7 @@ import pandas as pd
 
 from cantaor.dataset.leakage import linked_components
 from cantaor.features.store import content_hash
+from cantaor.util.atomic import write_text
 from cantaor.util.audio import AudioError, load_audio
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
@@ -315,10 +316,7 @@ def write_clip_manifest(clips: pd.DataFrame, manifest_path: str | os.PathLike) -
     manifest_path = Path(manifest_path)
     if manifest_path.is_file() and manifest_path.read_text(encoding="utf-8") == text:
         return False
-    manifest_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = manifest_path.with_name(manifest_path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, manifest_path)
+    write_text(text, manifest_path)
     return True
 
 

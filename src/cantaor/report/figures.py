@@ -101,7 +101,7 @@ def import_matplotlib():
 
 
 @contextmanager
-def _figure(width_in: float, height_in: float) -> Iterator:
+def new_figure(width_in: float, height_in: float) -> Iterator:
     """A new Agg figure drawn under :data:`STYLE`, with constrained layout."""
     mpl = import_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -113,7 +113,7 @@ def _figure(width_in: float, height_in: float) -> Iterator:
         yield figure
 
 
-def _save(figure, path: str | os.PathLike) -> tuple[Path, Path]:
+def save_figure(figure, path: str | os.PathLike) -> tuple[Path, Path]:
     """Write ``figure`` as PNG and SVG (atomically, reproducibly); return both paths."""
     png, svg = _destinations(path)
     for destination, metadata in ((png, {"Software": None}), (svg, {"Date": None})):
@@ -239,7 +239,7 @@ def plot_contour(
         start, end, pitch = _phrase_segments(symbols, time_s, cents, centers_cents)
     labels = symbols["symbol"].tolist()
 
-    with _figure(10, 3.8) as figure:
+    with new_figure(10, 3.8) as figure:
         left, right = figure.subplots(1, 2, sharey=True)
         left.plot(time_s, cents, color=F0_COLOUR, linewidth=1.0)
         left.set_title("f0")
@@ -263,7 +263,7 @@ def plot_contour(
         right.set_title("contour approximation")
         right.set_xlabel("time (s)")
         figure.suptitle(title if title is not None else f"phrase {phrase}")
-        return _save(figure, path)
+        return save_figure(figure, path)
 
 
 def plot_motif_statistics(
@@ -305,7 +305,7 @@ def plot_motif_statistics(
         ("mean_length", "mean motif length\n(symbols)", "{:.1f}"),
         ("mean_duration_s", "mean instance\nduration (s)", "{:.2f}"),
     )
-    with _figure(max(9.0, 0.5 * len(singers) * len(panels) + 2), 3.4) as figure:
+    with new_figure(max(9.0, 0.5 * len(singers) * len(panels) + 2), 3.4) as figure:
         axes = figure.subplots(1, len(panels))
         positions = np.arange(len(singers))
         for axis, (column, label, number) in zip(axes, panels, strict=True):
@@ -317,7 +317,7 @@ def plot_motif_statistics(
             axis.grid(axis="x", visible=False)
             axis.margins(y=0.15)
         figure.suptitle(title)
-        return _save(figure, path)
+        return save_figure(figure, path)
 
 
 def plot_training_curves(
@@ -352,7 +352,7 @@ def plot_training_curves(
         if history.empty:
             raise ValueError(f"history of {model} has no epochs")
     colours = model_colours(list(histories))
-    with _figure(2 * PANEL_WIDTH_IN + 1.6, 3.2) as figure:
+    with new_figure(2 * PANEL_WIDTH_IN + 1.6, 3.2) as figure:
         loss_axis, accuracy_axis = figure.subplots(1, 2, sharex=True)
         for model, history in histories.items():
             epoch = history["epoch"].to_numpy()
@@ -384,7 +384,7 @@ def plot_training_curves(
         labels = [*histories, "training", "validation", "kept (lowest validation loss)"]
         figure.legend(handles, labels, loc="outside right center", frameon=False)
         figure.suptitle(title)
-        return _save(figure, path)
+        return save_figure(figure, path)
 
 
 def plot_confusion_matrices(
@@ -424,7 +424,7 @@ def plot_confusion_matrices(
         matrices[model] = (labels, counts)
     n_labels = max(len(labels) for labels, _ in matrices.values())
     panel = max(2.6, 0.45 * n_labels + 1.2)
-    with _figure(panel * len(matrices) + 1.0, panel + 0.6) as figure:
+    with new_figure(panel * len(matrices) + 1.0, panel + 0.6) as figure:
         axes = np.atleast_1d(figure.subplots(1, len(matrices)))
         image = None
         for axis, (model, (labels, counts)) in zip(axes, matrices.items(), strict=True):
@@ -457,7 +457,7 @@ def plot_confusion_matrices(
             axis.set_title(f"{model}{suffix}")
         figure.colorbar(image, ax=list(axes), shrink=0.8, label="share of the true singer's items")
         figure.suptitle(title)
-        return _save(figure, path)
+        return save_figure(figure, path)
 
 
 def plot_embedding_maps(
@@ -496,7 +496,7 @@ def plot_embedding_maps(
     rows = -(-len(maps) // columns)
     spare_panel = columns * rows > len(maps)
     width_in = PANEL_WIDTH_IN * columns + (0.0 if spare_panel else 1.4)
-    with _figure(width_in, (PANEL_WIDTH_IN + 0.3) * rows + 0.4) as figure:
+    with new_figure(width_in, (PANEL_WIDTH_IN + 0.3) * rows + 0.4) as figure:
         grid = np.atleast_1d(figure.subplots(rows, columns, squeeze=False).ravel())
         axes = grid[: len(maps)]
         for spare in grid[len(maps) :]:
@@ -538,7 +538,7 @@ def plot_embedding_maps(
                 handles, [*singers, *SUBSET_MARKERS], loc="outside right center", **legend
             )
         figure.suptitle(title)
-        return _save(figure, path)
+        return save_figure(figure, path)
 
 
 def plot_results_grid(
@@ -581,7 +581,7 @@ def plot_results_grid(
     colours = model_colours(models)
     width = 0.8 / (2 * len(models))
     positions = np.arange(len(cells))
-    with _figure(
+    with new_figure(
         max(6.0, 0.9 * len(cells) * max(1.0, len(models) / 2) + 2.5), 2.6 * len(splits) + 0.8
     ) as figure:
         axes = np.atleast_1d(figure.subplots(len(splits), 1, sharex=True, squeeze=False)[:, 0])
@@ -638,4 +638,4 @@ def plot_results_grid(
         figure.suptitle(
             title if title is not None else "Test accuracy per grid cell, ours and the paper's"
         )
-        return _save(figure, path)
+        return save_figure(figure, path)

@@ -21,6 +21,7 @@ def markdown_table(
         Headers of the columns aligned right (numbers); the others align left.
     """
     import pandas as pd
+    import tabulate  # noqa: F401 - to_markdown's engine: a missing one fails here, by name
 
     right = set(right)
     frame = pd.DataFrame([[str(cell) for cell in row] for row in rows], columns=list(columns))
