@@ -80,12 +80,10 @@ def test_help_and_mine_import_no_heavy_package(tmp_path):
     contours = tmp_path / "contours.txt"
     contours.write_text("+1 -2 +1 +1 -2\n+1 -2 +1\n-2 +1 +1 -2\n", encoding="utf-8")
     code = (
-        "import sys\n"
+        "import contextlib, sys\n"
         "from cantaor.cli import main\n"
-        "try:\n"
+        "with contextlib.suppress(SystemExit):\n"
         "    main(sys.argv[1:])\n"
-        "except SystemExit:\n"
-        "    pass\n"
         "print(' '.join(sorted({name.split('.')[0] for name in sys.modules})))\n"
     )
     for arguments in (["--help"], ["mine", str(contours), "--min-support", "2", "-q"]):

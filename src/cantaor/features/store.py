@@ -208,16 +208,9 @@ def build_store(
                 log(f"{recording}: {len(rows)} items")
             yield blocks
 
-    valid = _write_store(
-        recording_blocks(),
-        tensor_path=tensor_path,
-        shape=(len(items), n_rows, n_frames),
-        dtype=dtype,
-        label=f"{kind} store",
-        unit="items",
-        log=log,
-        interval_s=progress_interval_s,
-    )
+    shape = (len(items), n_rows, n_frames)
+    with _progress(len(items), kind, "items", log, progress_interval_s) as progress:
+        valid = _write_store(recording_blocks(), progress, tensor_path, shape, dtype)
     index = items.assign(
         duration_s=items["end_s"] - items["start_s"], n_frames=valid, content_hash=hashes
     )[list(INDEX_COLUMNS)]
@@ -279,16 +272,9 @@ def build_clip_store(
             audio, _ = load_audio(path, sample_rate=sample_rate)
             yield [(row, compute_feature(kind, audio, **options)[:, :n_frames])]
 
-    valid = _write_store(
-        clip_blocks(),
-        tensor_path=tensor_path,
-        shape=(len(items), n_rows, n_frames),
-        dtype=dtype,
-        label=f"{kind} store",
-        unit="clips",
-        log=log,
-        interval_s=progress_interval_s,
-    )
+    shape = (len(items), n_rows, n_frames)
+    with _progress(len(items), kind, "clips", log, progress_interval_s) as progress:
+        valid = _write_store(clip_blocks(), progress, tensor_path, shape, dtype)
     index = items.assign(n_frames=valid)[[*INDEX_COLUMNS, "audio_group"]]
     with atomic_path(index_path) as tmp_index:
         frame_to_parquet(index, tmp_index)
@@ -314,32 +300,28 @@ def _feature_options(arguments: Mapping) -> dict:
     return {name: arguments[name] for name in _FEATURE_OPTIONS}
 
 
+def _progress(n_items: int, kind: str, unit: str, log, interval_s: float) -> Progress:
+    """Progress of a store: lines to ``log`` every ``interval_s`` s, a bar on a terminal."""
+    return Progress(
+        n_items, f"{kind} store", unit=unit, log=log, stream=terminal(), interval_s=interval_s
+    )
+
+
 def _write_store(
     blocks: Iterator[list[tuple[int, np.ndarray]]],
-    *,
+    progress: Progress,
     tensor_path: str | os.PathLike,
     shape: tuple[int, int, int],
     dtype: str,
-    label: str,
-    unit: str,
-    log,
-    interval_s: float,
 ) -> np.ndarray:
     """Write every ``(row, block)`` of ``blocks`` into a new store array, atomically.
 
-    Each list ``blocks`` yields is one step of progress (a recording's items, or
-    one clip), reported as :class:`Progress` lines to ``log`` every ``interval_s``
-    seconds. Returns the valid frames of every row (at least 1: an empty item
-    is one frame of zeros).
+    Each list ``blocks`` yields is one step of ``progress`` (a recording's items,
+    or one clip). Returns the valid frames of every row (at least 1: an empty
+    item is one frame of zeros).
     """
     valid = np.zeros(shape[0], dtype=np.int64)
-    with (
-        atomic_path(tensor_path) as tmp_tensor,
-        Progress(
-            shape[0], label, unit=unit, log=log, stream=terminal(), interval_s=interval_s
-        ) as progress,
-        _StoreWriter(tmp_tensor, shape, dtype) as store,
-    ):
+    with atomic_path(tensor_path) as tmp_tensor, _StoreWriter(tmp_tensor, shape, dtype) as store:
         for step in blocks:
             for row, block in step:
                 store.write(row, block)
