@@ -590,13 +590,23 @@ def leakage_report(
         no test item.
     """
     split_groups = assign_groups(index) if units is None else units.reindex(index.index)
+    links = recording_links(index)
+    report = _index_leakage(index, split_groups, links, testability)
+    if split is not None:
+        report["split"] = _split_leakage(index, split, links, report["items_per_singer"])
+    return report
+
+
+def _index_leakage(
+    index: pd.DataFrame, split_groups: pd.Series, links: pd.DataFrame, testability: dict | None
+) -> dict:
+    """The index part of :func:`leakage_report`: copies, singers, groups and links."""
     if testability is None:
         reasons = untestable_singers(index, split_groups)
         own_units = {s: len(found) for s, found in home_units(index, split_groups).items()}
     else:
         reasons = dict(testability["untestable_reasons"])
         own_units = dict(testability["units_per_singer"])
-    links = recording_links(index)
     per_hash = index.groupby("content_hash")
     hash_count = per_hash["item_id"].transform("size")
     hash_singers = per_hash["singer"].transform("nunique")
@@ -607,7 +617,7 @@ def leakage_report(
         return {str(singer): int(count) for singer, count in counts.sort_index().items()}
 
     split_groups_per_singer = per_singer(split_groups)
-    report: dict = {
+    report = {
         "n_items": len(index),
         "n_distinct_contents": int(index["content_hash"].nunique()),
         "n_redundant_copies": len(index) - int(index["content_hash"].nunique()),
@@ -629,8 +639,13 @@ def leakage_report(
         "untestable_reasons": dict(sorted(reasons.items())),
         "recording_links": links.to_dict("records"),
     }
-    if split is None:
-        return report
+    return report
+
+
+def _split_leakage(
+    index: pd.DataFrame, split: pd.DataFrame, links: pd.DataFrame, items_per_singer: dict
+) -> dict:
+    """The split part of :func:`leakage_report`: which test items leak into train, how."""
     subsets = index[["item_id"]].merge(split, on="item_id", how="left", validate="one_to_one")
     subset = subsets["subset"].to_numpy()
     train = subset == "train"
@@ -665,16 +680,15 @@ def leakage_report(
         "test_label_copy_correct": int(copy_correct.sum()),
     }
     tested = set(index.loc[test, "singer"].astype(str))
-    report["split"] = {
+    return {
         "n_train": int(train.sum()),
         "n_validation": int((subset == "validation").sum()),
         "n_test": n_test,
         "n_unassigned": int(pd.isna(subset).sum()),
         **{name: _share(count, n_test) for name, count in counts.items()},
         "counts": counts,
-        "untested_singers": sorted(set(report["items_per_singer"]) - tested),
+        "untested_singers": sorted(set(items_per_singer) - tested),
     }
-    return report
 
 
 def leakage_markdown(report: dict, *, max_links: int = 20) -> str:
