@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cantaor.dataset.items import ITEM_COLUMNS
 from cantaor.dataset.leakage import linked_components
 from cantaor.features.store import content_hash
 from cantaor.util.atomic import write_text
@@ -49,13 +50,7 @@ from cantaor.util.audio import AudioError, load_audio
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 CLIP_COLUMNS = ("clip_id", "path", "singer", "recording", "pattern", "group")
 CLIP_ITEM_COLUMNS = (
-    "item_id",
-    "singer",
-    "recording",
-    "group",
-    "motif_id",
-    "start_s",
-    "end_s",
+    *ITEM_COLUMNS,
     "duration_s",
     "path",
     "sample_rate",

@@ -42,24 +42,14 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 import pandas as pd
 
+from cantaor.dataset.items import ITEM_COLUMNS
 from cantaor.features.acoustic import compute_feature, feature_bins, item_frames
 from cantaor.util.atomic import atomic_path
 from cantaor.util.audio import load_audio
 from cantaor.util.parquet import frame_to_parquet
 from cantaor.util.progress import Progress, terminal
 
-INDEX_COLUMNS = (
-    "item_id",
-    "singer",
-    "recording",
-    "group",
-    "motif_id",
-    "start_s",
-    "end_s",
-    "duration_s",
-    "n_frames",
-    "content_hash",
-)
+INDEX_COLUMNS = (*ITEM_COLUMNS, "duration_s", "n_frames", "content_hash")
 
 
 def content_hash(audio: np.ndarray) -> str:
