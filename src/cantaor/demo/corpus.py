@@ -584,7 +584,16 @@ def _pitch_track(
     jitter_cents = _smooth_noise(rng, n_frames, std=singer.jitter_cents, time_constant_frames=2.0)
     pitch_cents = pitch_cents + vibrato_cents + drift_cents + jitter_cents
 
-    envelope = np.zeros(n_frames)
+    envelope = _phrase_envelope(rng, score, frame_times_s)
+    swell_db = _smooth_noise(rng, n_frames, std=1.0, time_constant_frames=0.3 / hop_s)
+    return pitch_cents, envelope * 10.0 ** (swell_db / 20.0)
+
+
+def _phrase_envelope(
+    rng: np.random.Generator, score: _Score, frame_times_s: np.ndarray
+) -> np.ndarray:
+    """Frame-wise amplitude of the phrases: attack, release and a fade; zero between."""
+    envelope = np.zeros(len(frame_times_s))
     for start_s, end_s in zip(score.phrase_starts_s, score.phrase_ends_s, strict=True):
         attack_s = rng.uniform(0.03, 0.06)
         release_s = rng.uniform(0.06, 0.15)
@@ -597,8 +606,7 @@ def _pitch_track(
             * np.clip((end_s - t_s) / release_s, 0.0, 1.0)
             * 10.0 ** (-fade_db / 20.0 * (t_s - start_s) / (end_s - start_s))
         )
-    swell_db = _smooth_noise(rng, n_frames, std=1.0, time_constant_frames=0.3 / hop_s)
-    return pitch_cents, envelope * 10.0 ** (swell_db / 20.0)
+    return envelope
 
 
 def _harmonic_source(singer: _Singer, f0_hz: np.ndarray, *, sample_rate: int) -> np.ndarray:
@@ -807,6 +815,16 @@ def _realistic_room(rng: np.random.Generator, voice: np.ndarray, *, sample_rate:
     return out * (peak / np.abs(out).max())
 
 
+#: Columns and dtypes of a demo recording's planted motifs (:attr:`DemoRecording.motifs`).
+_MOTIF_DTYPES = {
+    "motif_id": "str",
+    "owner": "str",
+    "start_s": "float64",
+    "end_s": "float64",
+    "phrase": "int64",
+}
+
+
 def synthesize_recording(
     *,
     singer_index: int,
@@ -890,26 +908,15 @@ def synthesize_recording(
         audio = _realistic_room(conditions_rng, voice, sample_rate=sample_rate)
     else:
         audio = _room_and_medium(rng, voice, sample_rate=sample_rate)
-    audio = audio.astype(np.float32)
     f0 = pd.DataFrame(
-        {
-            "time_s": frame_times_s,
-            "f0_hz": np.where(voiced, frame_f0_hz, 0.0),
-            "voiced": voiced,
-        }
+        {"time_s": frame_times_s, "f0_hz": np.where(voiced, frame_f0_hz, 0.0), "voiced": voiced}
     )
-    motifs = pd.DataFrame(
-        score.motif_rows, columns=["motif_id", "owner", "start_s", "end_s", "phrase"]
-    ).astype(
-        {
-            "motif_id": "str",
-            "owner": "str",
-            "start_s": "float64",
-            "end_s": "float64",
-            "phrase": "int64",
-        }
+    return DemoRecording(
+        audio=audio.astype(np.float32),
+        sample_rate=sample_rate,
+        f0=f0,
+        motifs=pd.DataFrame(score.motif_rows, columns=list(_MOTIF_DTYPES)).astype(_MOTIF_DTYPES),
     )
-    return DemoRecording(audio=audio, sample_rate=sample_rate, f0=f0, motifs=motifs)
 
 
 def _sung_vowels(

@@ -208,15 +208,8 @@ def plot_contour(
         When the phrase has neither symbols nor segments, or the two disagree.
     """
     symbols = symbols_table[symbols_table["phrase"] == phrase].sort_values("position")
-    if segments is not None:
-        chosen = segments[segments["phrase"] == phrase].sort_values("segment")
-        if chosen.empty:
-            raise ValueError(f"phrase {phrase} has no segments")
-        if len(symbols) != len(chosen) - 1:
-            raise ValueError(
-                f"phrase {phrase}: {len(chosen)} segments but {len(symbols)} symbols "
-                "(expected one fewer symbol than segments)"
-            )
+    chosen = None if segments is None else _phrase_segment_rows(segments, symbols, phrase)
+    if chosen is not None:
         span = (float(chosen["start_s"].min()), float(chosen["end_s"].max()))
     elif symbols.empty:
         raise ValueError(f"phrase {phrase} has no symbols to draw")
@@ -231,7 +224,7 @@ def plot_contour(
         keep = (time_s >= span[0] - 1e-9) & (time_s < span[1] - 1e-9)
     time_s, cents = time_s[keep], cents[keep]
 
-    if segments is not None:
+    if chosen is not None:
         start = chosen["start_s"].to_numpy(dtype=np.float64)
         end = chosen["end_s"].to_numpy(dtype=np.float64)
         pitch = chosen["pitch_cents"].to_numpy(dtype=np.float64)
@@ -264,6 +257,19 @@ def plot_contour(
         right.set_xlabel("time (s)")
         figure.suptitle(title if title is not None else f"phrase {phrase}")
         return save_figure(figure, path)
+
+
+def _phrase_segment_rows(segments: pd.DataFrame, symbols: pd.DataFrame, phrase: int):
+    """The phrase's segments in order, checked against its symbols (one fewer)."""
+    chosen = segments[segments["phrase"] == phrase].sort_values("segment")
+    if chosen.empty:
+        raise ValueError(f"phrase {phrase} has no segments")
+    if len(symbols) != len(chosen) - 1:
+        raise ValueError(
+            f"phrase {phrase}: {len(chosen)} segments but {len(symbols)} symbols "
+            "(expected one fewer symbol than segments)"
+        )
+    return chosen
 
 
 def plot_motif_statistics(
@@ -579,7 +585,6 @@ def plot_results_grid(
     cells = list(dict.fromkeys(zip(results["dataset"], results["feature"], strict=True)))
     splits = sorted(set(results["split"]), key=lambda s: (s != "group", s))
     colours = model_colours(models)
-    width = 0.8 / (2 * len(models))
     positions = np.arange(len(cells))
     with new_figure(
         max(6.0, 0.9 * len(cells) * max(1.0, len(models) / 2) + 2.5), 2.6 * len(splits) + 0.8
@@ -587,42 +592,8 @@ def plot_results_grid(
         axes = np.atleast_1d(figure.subplots(len(splits), 1, sharex=True, squeeze=False)[:, 0])
         for axis, split in zip(axes, splits, strict=True):
             rows = results[results["split"] == split]
-            for m, model in enumerate(models):
-                ours, paper = [], []
-                for dataset, feature in cells:
-                    row = rows[
-                        (rows["model"] == model)
-                        & (rows["dataset"] == dataset)
-                        & (rows["feature"] == feature)
-                    ]
-                    ours.append(float(row["accuracy"].iloc[0]) * 100 if len(row) else np.nan)
-                    paper.append(float(row["paper_accuracy"].iloc[0]) if len(row) else np.nan)
-                offset = -0.4 + (2 * m + 0.5) * width
-                bars = axis.bar(positions + offset, ours, width, color=colours[model])
-                axis.bar_label(bars, fmt="%.0f", fontsize=6, padding=1)
-                axis.bar(
-                    positions + offset + width,
-                    paper,
-                    width,
-                    facecolor="none",
-                    edgecolor=colours[model],
-                    hatch="////",
-                    linewidth=0.8,
-                )
-            baselines = rows[rows["model"].astype(str).str.startswith("baseline: ")]
-            for position, (dataset, feature) in zip(positions, cells, strict=True):
-                cell = baselines[
-                    (baselines["dataset"] == dataset) & (baselines["feature"] == feature)
-                ]
-                if len(cell):
-                    axis.hlines(
-                        float(cell["accuracy"].max()) * 100,
-                        position - 0.45,
-                        position + 0.45,
-                        colors=BASELINE_COLOUR,
-                        linestyles="--",
-                        linewidth=1.2,
-                    )
+            _draw_model_bars(axis, rows, models, cells, colours)
+            _draw_best_baselines(axis, rows, cells)
             axis.set_ylim(0, 105)
             axis.set_ylabel("test accuracy (%)")
             axis.set_title(f"{split} split")
@@ -639,3 +610,44 @@ def plot_results_grid(
             title if title is not None else "Test accuracy per grid cell, ours and the paper's"
         )
         return save_figure(figure, path)
+
+
+def _draw_model_bars(axis, rows: pd.DataFrame, models: list, cells: list, colours: dict) -> None:
+    """Per cell, each model's filled bar (ours) beside its hatched bar (the paper's)."""
+    width = 0.8 / (2 * len(models))
+    positions = np.arange(len(cells))
+    for m, model in enumerate(models):
+        ours, paper = [], []
+        for dataset, feature in cells:
+            same = (rows["model"] == model) & (rows["dataset"] == dataset)
+            row = rows[same & (rows["feature"] == feature)]
+            ours.append(float(row["accuracy"].iloc[0]) * 100 if len(row) else np.nan)
+            paper.append(float(row["paper_accuracy"].iloc[0]) if len(row) else np.nan)
+        offset = -0.4 + (2 * m + 0.5) * width
+        bars = axis.bar(positions + offset, ours, width, color=colours[model])
+        axis.bar_label(bars, fmt="%.0f", fontsize=6, padding=1)
+        axis.bar(
+            positions + offset + width,
+            paper,
+            width,
+            facecolor="none",
+            edgecolor=colours[model],
+            hatch="////",
+            linewidth=0.8,
+        )
+
+
+def _draw_best_baselines(axis, rows: pd.DataFrame, cells: list) -> None:
+    """A dashed line across each cell at the best baseline's accuracy."""
+    baselines = rows[rows["model"].astype(str).str.startswith("baseline: ")]
+    for position, (dataset, feature) in enumerate(cells):
+        cell = baselines[(baselines["dataset"] == dataset) & (baselines["feature"] == feature)]
+        if len(cell):
+            axis.hlines(
+                float(cell["accuracy"].max()) * 100,
+                position - 0.45,
+                position + 0.45,
+                colors=BASELINE_COLOUR,
+                linestyles="--",
+                linewidth=1.2,
+            )
