@@ -540,18 +540,9 @@ def clip_items(
     if not rows:
         raise ClipError("no readable clips")
     items = pd.DataFrame(rows)
-    min_samples = [max(4, round(min_shared_s * rate)) for rate in rates]
-    groups = np.arange(len(items))
-    # One pass per distinct rate (the run length in samples depends on it).
-    for rate in sorted(set(rates)):
-        members = [k for k, r in enumerate(rates) if r == rate]
-        found = shared_run_groups(
-            [signals[k] for k in members], min_samples=min_samples[members[0]]
-        )
-        groups[members] = np.array(members)[found]
-    ids = items["item_id"].to_numpy()
-    smallest = pd.Series(ids).groupby(groups).transform("min").to_numpy()
-    items["audio_group"] = smallest
+    items["audio_group"] = _audio_groups(
+        signals, rates, items["item_id"].to_numpy(), min_shared_s=min_shared_s
+    )
     items = items.astype({"sample_rate": "int64", "duration_s": "float64"})
     if log is not None:
         shared = items.groupby("audio_group")["item_id"].transform("size") > 1
@@ -560,6 +551,22 @@ def clip_items(
         items[list(CLIP_ITEM_COLUMNS)].sort_values("item_id", ignore_index=True),
         pd.DataFrame(skipped, columns=["path", "reason", "singer", "cause"]),
     )
+
+
+def _audio_groups(
+    signals: list[np.ndarray], rates: list[int], ids: np.ndarray, *, min_shared_s: float
+) -> np.ndarray:
+    """Per clip, the smallest id of the clips linked to it by shared runs of samples."""
+    min_samples = [max(4, round(min_shared_s * rate)) for rate in rates]
+    groups = np.arange(len(signals))
+    # One pass per distinct rate (the run length in samples depends on it).
+    for rate in sorted(set(rates)):
+        members = [k for k, r in enumerate(rates) if r == rate]
+        found = shared_run_groups(
+            [signals[k] for k in members], min_samples=min_samples[members[0]]
+        )
+        groups[members] = np.array(members)[found]
+    return pd.Series(ids).groupby(groups).transform("min").to_numpy()
 
 
 def clip_report(
