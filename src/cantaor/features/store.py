@@ -36,6 +36,7 @@ rest of its recording except within half a window of the recording's ends.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
 from collections.abc import Iterator, Mapping
 
@@ -271,23 +272,10 @@ def build_clip_store(
     return index
 
 
-#: The arguments of :func:`build_store` that :func:`compute_feature` takes.
-_FEATURE_OPTIONS = (
-    "sample_rate",
-    "win_s",
-    "hop_s",
-    "n_fft",
-    "n_mels",
-    "n_mfcc",
-    "fmin_hz",
-    "fmax_hz",
-    "spectrogram_n_fft",
-)
-
-
 def _feature_options(arguments: Mapping) -> dict:
-    """The feature settings among a store builder's ``arguments``."""
-    return {name: arguments[name] for name in _FEATURE_OPTIONS}
+    """The settings among a store builder's ``arguments`` that :func:`compute_feature` takes."""
+    taken = inspect.signature(compute_feature).parameters.values()
+    return {p.name: arguments[p.name] for p in taken if p.kind is p.KEYWORD_ONLY}
 
 
 def _progress(n_items: int, kind: str, unit: str, log, interval_s: float) -> Progress:
