@@ -370,6 +370,36 @@ def _shared_run(
     return stop - start >= min_samples and bool(np.any(a[start:stop] != a[start]))
 
 
+def _link_candidates(
+    hashes: np.ndarray,
+    owners: np.ndarray,
+    positions: np.ndarray,
+    *,
+    codes: list[np.ndarray],
+    rates: list[int],
+    window: int,
+    min_samples: int,
+    linked: set[tuple[int, int]],
+) -> None:
+    """Add to ``linked`` the signal pairs with an equal kept hash that share a run."""
+    order = np.lexsort((positions, owners, hashes))
+    hashes, owners, positions = hashes[order], owners[order], positions[order]
+    bounds = np.flatnonzero(np.diff(hashes)) + 1
+    starts = np.concatenate([[0], bounds])
+    stops = np.concatenate([bounds, [len(hashes)]])
+    for start, stop in zip(starts, stops):
+        if stop - start < 2 or owners[start] == owners[stop - 1]:
+            continue
+        members = list(zip(owners[start:stop].tolist(), positions[start:stop].tolist()))
+        for x, (k, i) in enumerate(members):
+            for m, j in members[x + 1 :]:
+                pair = (min(k, m), max(k, m))
+                if m == k or rates[m] != rates[k] or pair in linked:
+                    continue
+                if _shared_run(codes[k], i, codes[m], j, window, min_samples):
+                    linked.add(pair)
+
+
 def shared_run_groups(
     signals: Sequence[np.ndarray],
     *,
@@ -438,27 +468,56 @@ def shared_run_groups(
         owner_parts.append(np.full(len(kept), k, dtype=np.int64))
         position_parts.append(kept)
     if hash_parts:
-        hashes = np.concatenate(hash_parts)
-        owners = np.concatenate(owner_parts)
-        positions = np.concatenate(position_parts)
-        order = np.lexsort((positions, owners, hashes))
-        hashes, owners, positions = hashes[order], owners[order], positions[order]
-        bounds = np.flatnonzero(np.diff(hashes)) + 1
-        starts = np.concatenate([[0], bounds])
-        stops = np.concatenate([bounds, [len(hashes)]])
-        for start, stop in zip(starts, stops):
-            if stop - start < 2 or owners[start] == owners[stop - 1]:
-                continue
-            members = list(zip(owners[start:stop].tolist(), positions[start:stop].tolist()))
-            for x, (k, i) in enumerate(members):
-                for m, j in members[x + 1 :]:
-                    pair = (min(k, m), max(k, m))
-                    if m == k or rates[m] != rates[k] or pair in linked:
-                        continue
-                    if _shared_run(codes[k], i, codes[m], j, window, min_samples):
-                        linked.add(pair)
+        _link_candidates(
+            np.concatenate(hash_parts),
+            np.concatenate(owner_parts),
+            np.concatenate(position_parts),
+            codes=codes,
+            rates=rates,
+            window=window,
+            min_samples=min_samples,
+            linked=linked,
+        )
     pairs = np.array(sorted(linked), dtype=np.int64).reshape(-1, 2)
     return linked_components(n, pairs[:, 0], pairs[:, 1])
+
+
+def _read_clip(
+    clip: dict, *, min_duration_s: float, on_bad: str
+) -> tuple[np.ndarray | None, int | None, dict]:
+    """(audio, rate, item row) of a readable clip long enough, else (None, None, skipped row)."""
+    try:
+        audio, rate = load_audio(clip["path"])
+    except AudioError as err:
+        if on_bad == "fail":
+            raise
+        reason = str(err).split(": ", 1)[-1]
+        return None, None, _skipped_row(clip, reason, "unreadable")
+    duration_s = len(audio) / rate
+    if duration_s < min_duration_s:
+        reason = f"shorter than {min_duration_s} s ({duration_s:.3f} s)"
+        return None, None, _skipped_row(clip, reason, "short")
+    return (
+        audio,
+        rate,
+        {
+            "item_id": clip["clip_id"],
+            "singer": clip["singer"],
+            "recording": clip["recording"],
+            "group": clip["group"],
+            "motif_id": clip["pattern"],
+            "start_s": np.nan,
+            "end_s": np.nan,
+            "duration_s": duration_s,
+            "path": clip["path"],
+            "sample_rate": rate,
+            "content_hash": content_hash(audio),
+        },
+    )
+
+
+def _skipped_row(clip: dict, reason: str, cause: str) -> dict:
+    return {"path": clip["path"], "reason": reason, "singer": clip["singer"], "cause": cause}
 
 
 def clip_items(
@@ -495,48 +554,13 @@ def clip_items(
     _check_on_bad(on_bad)
     signals, rates, rows, skipped = [], [], [], []
     for clip in clips.to_dict("records"):
-        try:
-            audio, rate = load_audio(clip["path"])
-        except AudioError as err:
-            if on_bad == "fail":
-                raise
-            skipped.append(
-                {
-                    "path": clip["path"],
-                    "reason": str(err).split(": ", 1)[-1],
-                    "singer": clip["singer"],
-                    "cause": "unreadable",
-                }
-            )
-            continue
-        duration_s = len(audio) / rate
-        if duration_s < min_duration_s:
-            skipped.append(
-                {
-                    "path": clip["path"],
-                    "reason": f"shorter than {min_duration_s} s ({duration_s:.3f} s)",
-                    "singer": clip["singer"],
-                    "cause": "short",
-                }
-            )
+        audio, rate, outcome = _read_clip(clip, min_duration_s=min_duration_s, on_bad=on_bad)
+        if audio is None:
+            skipped.append(outcome)
             continue
         signals.append(audio)
         rates.append(rate)
-        rows.append(
-            {
-                "item_id": clip["clip_id"],
-                "singer": clip["singer"],
-                "recording": clip["recording"],
-                "group": clip["group"],
-                "motif_id": clip["pattern"],
-                "start_s": np.nan,
-                "end_s": np.nan,
-                "duration_s": duration_s,
-                "path": clip["path"],
-                "sample_rate": rate,
-                "content_hash": content_hash(audio),
-            }
-        )
+        rows.append(outcome)
     if not rows:
         raise ClipError("no readable clips")
     items = pd.DataFrame(rows)
@@ -567,6 +591,27 @@ def _audio_groups(
         )
         groups[members] = np.array(members)[found]
     return pd.Series(ids).groupby(groups).transform("min").to_numpy()
+
+
+def _leakage_part(items: pd.DataFrame, *, deduplicate: bool) -> dict:
+    """The index part of the leakage report, testability computed as the split does."""
+    from cantaor.dataset.leakage import (
+        assign_groups,
+        home_units,
+        leakage_report,
+        untestable_singers,
+    )
+    from cantaor.dataset.leakage import deduplicate as drop_copies
+
+    units = assign_groups(items)
+    kept = drop_copies(items)[0] if deduplicate else items
+    testability = {
+        "untestable_reasons": untestable_singers(kept, units.loc[kept.index], all_items=items),
+        "units_per_singer": {
+            singer: len(found) for singer, found in home_units(kept, units.loc[kept.index]).items()
+        },
+    }
+    return leakage_report(items, units=units, testability=testability)
 
 
 def clip_report(
@@ -612,23 +657,8 @@ def clip_report(
         ``short_warnings`` and ``singers_left_out``.
     """
     from cantaor.dataset.items import duration_drops
-    from cantaor.dataset.leakage import (
-        assign_groups,
-        home_units,
-        leakage_report,
-        untestable_singers,
-    )
-    from cantaor.dataset.leakage import deduplicate as drop_copies
 
-    units = assign_groups(items)
-    kept = drop_copies(items)[0] if deduplicate else items
-    testability = {
-        "untestable_reasons": untestable_singers(kept, units.loc[kept.index], all_items=items),
-        "units_per_singer": {
-            singer: len(found) for singer, found in home_units(kept, units.loc[kept.index]).items()
-        },
-    }
-    report = leakage_report(items, units=units, testability=testability)
+    report = _leakage_part(items, deduplicate=deduplicate)
     distinct = items.drop_duplicates("content_hash")
     sharing = distinct.groupby("audio_group")["item_id"].transform("size") > 1
     short = (
