@@ -49,3 +49,20 @@ def test_scripts_read_only_settings_keys_their_rule_passes():
             if used - allowed:
                 missing[f"{name}.{param}"] = sorted(used - allowed)
     assert not missing, missing
+
+
+def test_scripts_make_each_settings_param_the_settings_of_its_section():
+    """``F0Settings.from_params(p.f0)`` only where the rule passes ``f0=settings("f0", ...)``."""
+    from cantaor.config.settings import SECTIONS
+
+    section_of_class = {cls.__name__: name for name, cls in SECTIONS.items()}
+    made = re.compile(r"(\w+Settings)\.from_params\((?:p|snakemake\.params)\.(\w+)\)")
+    wrong, count = {}, 0
+    for name, body, script in _rules_with_scripts():
+        passed = {param: section for param, section, _ in SETTINGS.findall(body)}
+        for cls, param in made.findall(script.read_text(encoding="utf-8")):
+            count += 1
+            if passed.get(param) != section_of_class[cls]:
+                wrong[f"{name}.{param}"] = (cls, passed.get(param))
+    assert count >= 15  # the stage scripts build their settings this way
+    assert not wrong, wrong
