@@ -48,6 +48,7 @@ IMPORT_TO_PYPI = {
     "matplotlib": "matplotlib",
     "mir_eval": "mir_eval",
     "swift_f0": "swift-f0",
+    "resemblyzer": "resemblyzer",
 }
 
 

@@ -35,6 +35,33 @@ def _load_items(index_path, split_path) -> pd.DataFrame:
     return items
 
 
+def validation_lines(items: pd.DataFrame) -> list[str]:
+    """Per singer: whether its validation items come from recordings it never trains on.
+
+    Early stopping and model selection can only see a model learning the
+    recording rather than the singer when validation recordings are unheard
+    in training; a singer with too few recording groups is validated on
+    held-out phrases of a training recording, and the log says so.
+    """
+    lines = []
+    for singer, part in items.groupby("singer", sort=True):
+        train = set(part.loc[part["subset"] == "train", "recording"])
+        validation = set(part.loc[part["subset"] == "validation", "recording"])
+        if not validation:
+            lines.append(f"validation, {singer}: no validation items")
+        elif validation & train:
+            lines.append(
+                f"validation, {singer}: held-out phrases of {len(validation & train)} training "
+                f"recording(s) (too few recording groups to hold one out), so early stopping "
+                "cannot see overfitting to the recording"
+            )
+        else:
+            lines.append(
+                f"validation, {singer}: {len(validation)} recording(s) not used for training"
+            )
+    return lines
+
+
 def _file_digest(path: str | os.PathLike) -> str:
     digest = hashlib.blake2b(digest_size=16)
     with open(path, "rb") as handle:
@@ -118,6 +145,8 @@ def run_training(
         f"{model_name}: {train_idx.size} train, {val_idx.size} validation items, "
         f"{len(classes)} singers; checkpoint {checkpoint.name}"
     )
+    for line in validation_lines(items):
+        log(line)
     result = train_model(
         features=open_store(tensor_path),
         lengths=items["n_frames"].to_numpy("int64"),
@@ -165,6 +194,23 @@ def run_training(
     )
 
 
+def _prediction_frame(test: pd.DataFrame, proba: np.ndarray, classes) -> pd.DataFrame:
+    """The predictions schema (module docstring) of test items and their probabilities."""
+    predictions = pd.DataFrame(
+        {
+            "item_id": test["item_id"].to_numpy(),
+            "singer": test["singer"].to_numpy(),
+            "recording": test["recording"].to_numpy(),
+            "predicted": np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+            if len(test)
+            else np.array([], dtype=object),
+        }
+    )
+    for column, singer in enumerate(classes):
+        predictions[f"{PROBABILITY_PREFIX}{singer}"] = proba[:, column]
+    return predictions
+
+
 def run_prediction(
     *,
     model_path,
@@ -194,19 +240,7 @@ def run_prediction(
         indices=test_idx,
         device=device,
     )
-    test = items.iloc[test_idx]
-    predictions = pd.DataFrame(
-        {
-            "item_id": test["item_id"].to_numpy(),
-            "singer": test["singer"].to_numpy(),
-            "recording": test["recording"].to_numpy(),
-            "predicted": np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
-            if len(test)
-            else np.array([], dtype=object),
-        }
-    )
-    for column, singer in enumerate(classes):
-        predictions[f"{PROBABILITY_PREFIX}{singer}"] = proba[:, column]
+    predictions = _prediction_frame(items.iloc[test_idx], proba, classes)
     write_parquet(predictions, predictions_path)
     log(f"{len(predictions)} test items predicted")
     return predictions
@@ -245,9 +279,15 @@ def run_baseline_evaluation(
     markdown_path,
     title: str,
     seed: int = 0,
+    predictions_path=None,
     log: Callable[[str], None] = print,
 ) -> dict:
-    """Every baseline of :mod:`cantaor.baselines` on the test subset, with its metrics."""
+    """Every baseline of :mod:`cantaor.baselines` on the test subset, with its metrics.
+
+    With ``predictions_path``, the test probabilities of every baseline are
+    written there too: the predictions schema (module docstring) with a
+    ``baseline`` column, for scores pooled over folds (:mod:`cantaor.pooled`).
+    """
     from cantaor.baselines import duplicate_share, run_baselines
     from cantaor.evaluate import evaluate_predictions, metrics_to_markdown
 
@@ -269,6 +309,7 @@ def run_baseline_evaluation(
         "baselines": {},
     }
     sections = [f"# Baselines: {title}", ""]
+    frames = []
     for name, proba in probabilities.items():
         metrics = evaluate_predictions(
             y_true=test["singer"].tolist(),
@@ -277,10 +318,13 @@ def run_baseline_evaluation(
             recordings=test["recording"].tolist(),
         )
         results["baselines"][name] = metrics
+        frames.append(_prediction_frame(test, proba, classes).assign(baseline=name))
         sections.append(metrics_to_markdown(metrics, title=name).replace("\n# ", "\n## ", 1))
         log(f"{name}: accuracy {metrics['accuracy']:.4f}")
     write_json(results, metrics_path)
     write_text("\n".join(sections), markdown_path)
+    if predictions_path is not None:
+        write_parquet(pd.concat(frames, ignore_index=True), predictions_path)
     return results
 
 
@@ -399,12 +443,18 @@ def splits_markdown(splits: Sequence[dict]) -> list[str]:
     return lines
 
 
-def results_table(frame: pd.DataFrame, splits: Sequence[dict] = ()) -> str:
+def results_table(
+    frame: pd.DataFrame, splits: Sequence[dict] = (), pooled: pd.DataFrame | None = None
+) -> str:
     """Markdown of :func:`results_frame`: models first, then the baselines.
 
     ``splits`` (as :func:`splits_markdown` takes them) adds what every split
-    leaks and which singers it cannot test.
+    leaks and which singers it cannot test. ``pooled`` (the k-fold scores of
+    :func:`cantaor.pooled.pooled_frame`) leads the page when given: every
+    recording tested once, with intervals, beside the baselines.
     """
+    from cantaor.pooled import pooled_table_lines
+
     number = _number
     header = [
         "| dataset | feature | model | split | test items | recordings | accuracy "
@@ -426,7 +476,7 @@ def results_table(frame: pd.DataFrame, splits: Sequence[dict] = ()) -> str:
         ]
 
     is_baseline = frame["model"].str.startswith("baseline: ")
-    lines = [
+    lines: list[str] = [
         "# cantaor results",
         "",
         "Test-set scores of every trained model. Read them against the split: `group` holds "
@@ -442,6 +492,20 @@ def results_table(frame: pd.DataFrame, splits: Sequence[dict] = ()) -> str:
         "When the two differ the classes are unbalanced: read the balanced accuracy. "
         "Recording figures score the mean item probabilities of each test recording.",
         "",
+    ]
+    if pooled is not None:
+        lines += [
+            "## Held-out recordings: group k-fold, pooled over the folds",
+            "",
+            *pooled_table_lines(pooled),
+            "",
+            "`results/report/kfold.md` adds the paper's claim (motif items against random "
+            "segments) tested on these folds, and where each fold's early stopping looked.",
+            "",
+            "## Every split",
+            "",
+        ]
+    lines += [
         *header,
         *rows(frame[~is_baseline]),
     ]
@@ -450,7 +514,9 @@ def results_table(frame: pd.DataFrame, splits: Sequence[dict] = ()) -> str:
             "",
             "Baselines on the same splits (a deep model's score is read against these; "
             "`mfcc_stats` is per-bin mean and std of the feature with logistic regression, "
-            "`nearest_duplicate` copies the label of an identical training clip):",
+            "`nearest_duplicate` copies the label of an identical training clip; "
+            "`speaker_encoder` is a pretrained speaker encoder's embedding of the item's "
+            "audio with logistic regression):",
             "",
             *header,
             *rows(frame[is_baseline]),
