@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from scipy.stats import norm
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 
-from cantaor.evaluate import evaluate_predictions
-from cantaor.pooled import (
+from cantaor.evaluation.metrics import evaluate_predictions
+from cantaor.evaluation.pooled import (
     bootstrap_draws,
     claim_comparisons,
     compare_scores,

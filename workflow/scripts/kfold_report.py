@@ -2,9 +2,9 @@
 
 import json
 
-from cantaor.io import atomic_path, write_text
-from cantaor.logs import line_logger
-from cantaor.pooled import claim_comparisons, pooled_frame, pooled_markdown
+from cantaor.evaluation.pooled import claim_comparisons, pooled_frame, pooled_markdown
+from cantaor.util.atomic import atomic_path, write_text
+from cantaor.util.logs import line_logger
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 p = snakemake.params

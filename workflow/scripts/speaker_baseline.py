@@ -1,7 +1,7 @@
 """Snakemake glue: the speaker-encoder baseline of one dataset on one split."""
 
-from cantaor.logs import line_logger
-from cantaor.speaker import run_speaker_baseline
+from cantaor.evaluation.speaker import run_speaker_baseline
+from cantaor.util.logs import line_logger
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 run_speaker_baseline(

@@ -1,7 +1,7 @@
 """Snakemake glue: speaker-encoder embeddings of one recording's items, every dataset."""
 
-from cantaor.logs import line_logger
-from cantaor.speaker import run_speaker_embeddings
+from cantaor.evaluation.speaker import run_speaker_embeddings
+from cantaor.util.logs import line_logger
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 run_speaker_embeddings(

@@ -1,0 +1,1 @@
+"""Stage 5: training and prediction of the singer classifiers."""
