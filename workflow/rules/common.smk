@@ -386,6 +386,15 @@ def get_kfold_prediction_runs():
     return runs
 
 
+def get_figure_runs():
+    # Per-cell figures for the splits other than the k folds (kfold.md reports those),
+    # or for the first fold when the folds are all there is: a t-SNE map per fold
+    # would cost more than the fold's evaluation.
+    runs = [run for run in get_baseline_runs() if not _is_fold(run)]
+    first = get_splits()[0]
+    return runs or [run for run in get_baseline_runs() if run["split"] == first]
+
+
 def get_kfold_splits():
     return [
         entry for entry in get_dataset_splits() if entry["split"].startswith("fold")
@@ -476,7 +485,7 @@ def get_final_output():
         "results/figures/{dataset}/{split}/{feature}/{figure}.png".format(
             **run, figure=figure
         )
-        for run in get_baseline_runs()
+        for run in get_figure_runs()
         for figure in ("training_curves", "confusion", "embedding_map")
     ]
     if config["corpus"]["source"] == "clips":
