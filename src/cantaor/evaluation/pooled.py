@@ -444,7 +444,10 @@ def claim_comparisons(
         (``first``: motifs, ``second``: random), one row per pair.
     """
     rows = []
-    for dataset, feature, model in sorted(pooled):
+    # Models first, then the baselines, as in the table.
+    for dataset, feature, model in sorted(
+        pooled, key=lambda key: (key[2].startswith(BASELINE_PREFIX), key[1], key[2])
+    ):
         other = (CLAIM[1], feature, model)
         if dataset != CLAIM[0] or other not in pooled:
             continue
