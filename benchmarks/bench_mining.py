@@ -33,8 +33,9 @@ Sections (``--sections``, all by default):
     Contiguous mining against the plain Gap-BIDE of ``naive_gap_bide.py`` (same
     input, identical output asserted).
 ``startup``
-    CPU seconds of a whole ``cantaor mine`` process on a two-line file, beside a
-    bare ``python -c pass``, and whether pandas or an audio library was imported.
+    CPU seconds of a whole ``cantaor mine`` process on a two-line file and of
+    ``cantaor --help``, beside a bare ``python -c pass``, and which of the heavy
+    packages (pandas, scipy, torch, audio, matplotlib, snakemake...) were imported.
 
 Every measurement runs in a fresh Python subprocess that builds the database,
 imports every miner (so that all runs start from the same memory), and reports
@@ -640,21 +641,27 @@ def section_bounded(args, tmpdir):
 
 HEAVY_MODULES = (
     "pandas",
+    "pyarrow",
+    "scipy",
+    "sklearn",
     "torch",
     "librosa",
     "soundfile",
     "soxr",
     "essentia",
+    "matplotlib",
+    "snakemake",
     "cantaor.util.audio",
 )
 
 
 def section_startup(args, tmpdir):
     print(
-        "## `cantaor mine` start-up\n\n"
+        "## `cantaor mine` and `cantaor --help` start-up\n\n"
         f"Whole-process CPU s (median of {max(args.repeats, 5)}) of `python -m cantaor.cli mine` "
-        "on a two-line file, for each gap setting, beside `python -c pass`. Target: under "
-        "0.3 CPU s, no pandas or audio imports.\n"
+        "on a two-line file, for each gap setting, and of `cantaor --help`, beside "
+        "`python -c pass`. Target: under 0.3 CPU s, no pandas, audio, learning, plotting or "
+        "workflow imports.\n"
     )
     phrases = Path(tmpdir) / "two.txt"
     phrases.write_text("+1 -2 +1 -2\n+1 -2 +3\n", encoding="utf-8")
@@ -668,7 +675,10 @@ def section_startup(args, tmpdir):
         f"heavy = sorted(set({HEAVY_MODULES!r}) & set(sys.modules))\n"
         "print('heavy:', ' '.join(heavy) or 'none', file=sys.stderr)\n"
     )
-    commands = {"python -c pass": [sys.executable, "-c", "pass"]}
+    commands = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "cantaor --help": [sys.executable, "-c", probe, "--help"],
+    }
     for gap in ("0", "1", "none"):
         commands[f"cantaor mine --max-gap {gap}"] = [
             sys.executable,

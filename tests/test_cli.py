@@ -50,3 +50,46 @@ def test_bad_input_is_a_clear_error(tmp_path):
     )
     assert result.returncode == 2
     assert "missing.txt" in result.stderr and result.stdout == ""
+
+
+# What a light command must not import: the numeric, audio, learning, plotting and
+# workflow stacks (each costs from tenths of a second to seconds of CPU to import).
+HEAVY_PACKAGES = {
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "scipy",
+    "sklearn",
+    "torch",
+    "numba",
+    "librosa",
+    "soundfile",
+    "soxr",
+    "essentia",
+    "onnxruntime",
+    "mir_eval",
+    "matplotlib",
+    "snakemake",
+    "jsonschema",
+    "yaml",
+    "tqdm",
+}
+
+
+def test_help_and_mine_import_no_heavy_package(tmp_path):
+    contours = tmp_path / "contours.txt"
+    contours.write_text("+1 -2 +1 +1 -2\n+1 -2 +1\n-2 +1 +1 -2\n", encoding="utf-8")
+    code = (
+        "import contextlib, sys\n"
+        "from cantaor.cli import main\n"
+        "with contextlib.suppress(SystemExit):\n"
+        "    main(sys.argv[1:])\n"
+        "print(' '.join(sorted({name.split('.')[0] for name in sys.modules})))\n"
+    )
+    for arguments in (["--help"], ["mine", str(contours), "--min-support", "2", "-q"]):
+        done = subprocess.run(
+            [sys.executable, "-c", code, *arguments], capture_output=True, text=True, check=True
+        )
+        imported = set(done.stdout.splitlines()[-1].split())
+        assert "cantaor" in imported  # the check itself ran
+        assert not HEAVY_PACKAGES & imported, (arguments, sorted(HEAVY_PACKAGES & imported))

@@ -48,6 +48,8 @@ IMPORT_TO_PYPI = {
     "matplotlib": "matplotlib",
     "mir_eval": "mir_eval",
     "swift_f0": "swift-f0",
+    "tqdm": "tqdm",
+    "tabulate": "tabulate",
     "resemblyzer": "resemblyzer",
 }
 

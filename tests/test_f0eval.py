@@ -1,6 +1,7 @@
 """f0 accuracy against a truth (mir_eval.melody), the f0 figure, and an all-silent recording."""
 
 import importlib.util
+import re
 import sys
 from pathlib import Path
 
@@ -199,7 +200,7 @@ def test_summary_is_the_mean_over_recordings_skipping_undefined_rates():
 
 def test_markdown_and_csv_tables():
     scores = _score_rows()
-    markdown = accuracy_markdown(summarise_scores(scores))
+    markdown = re.sub(" +", " ", accuracy_markdown(summarise_scores(scores)))  # padding aside
     assert "| melodia | 2 | 8.0 | 75.0 | 75.0 | 100.0 | 20.0 | 75.0 | 2.00 |" in markdown
     assert "| pyin | 1 | 4.0 | 90.0 | 90.0 | 100.0 | 10.0 | 90.0 | 0.40 |" in markdown
     csv = accuracy_csv_frame(scores)
@@ -470,7 +471,7 @@ def test_workflow_builds_the_accuracy_table_and_the_f0_figures(tmp_path):
     assert csv[list(METRICS)].apply(lambda column: column.between(0, 1)).all().all()
     pyin = csv[(csv["method"] == "pyin") & (csv["recording"] == "S1_R1")].iloc[0]
     assert pyin["raw_pitch_accuracy"] > 0.9  # the demo's clean synthetic voice
-    markdown = (results / "report/f0_accuracy.md").read_text()
+    markdown = re.sub(" +", " ", (results / "report/f0_accuracy.md").read_text())
     assert "| melodia | 1 |" in markdown and "| pyin | 1 |" in markdown
     # The f0 quality of every recording, from the f0 rule's status files (default swift).
     quality = pd.read_csv(results / "report/f0_quality.tsv", sep="\t")

@@ -97,7 +97,8 @@ def test_many_processes_on_an_empty_cache_build_one_snapshot(tmp_path):
     script = (
         "import logging\n"
         "import numpy as np\n"
-        "from cantaor import features, pitch\n"
+        "from cantaor.features import acoustic as features\n"
+        "from cantaor.pitch import f0 as pitch\n"
         "logging.basicConfig(level=logging.INFO)\n"
         "t = np.arange(22050) / 22050\n"
         "audio = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)\n"

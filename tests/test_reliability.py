@@ -177,7 +177,7 @@ def test_a_killed_writer_leaves_no_output_and_its_temporary_is_removed(tmp_path)
     target = tmp_path / "out dir" / "f0 'x'.parquet"
     code = (
         "import os, signal, sys\n"
-        "from cantaor.util.audio import atomic_path\n"
+        "from cantaor.util.atomic import atomic_path\n"
         "with atomic_path(sys.argv[1]) as tmp:\n"
         "    tmp.write_bytes(b'half a file')\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"

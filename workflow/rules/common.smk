@@ -17,7 +17,13 @@ os.environ.update(
 
 import pandas as pd
 
-from cantaor.dataset.clips import ClipError, read_clip_table, scan_clip_folder, select_singers, write_clip_manifest
+from cantaor.dataset.clips import (
+    ClipError,
+    read_clip_table,
+    scan_clip_folder,
+    select_singers,
+    write_clip_manifest,
+)
 from cantaor.config.check import ConfigError, check_config, corpus_problems
 from cantaor.demo.corpus import SINGER_PREFIX, demo_sample_sheet
 from cantaor.demo.f0_accuracy import evaluation_recordings

@@ -41,20 +41,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cantaor.dataset.items import ITEM_COLUMNS
 from cantaor.dataset.leakage import linked_components
 from cantaor.features.store import content_hash
+from cantaor.util.atomic import write_text
 from cantaor.util.audio import AudioError, load_audio
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 CLIP_COLUMNS = ("clip_id", "path", "singer", "recording", "pattern", "group")
 CLIP_ITEM_COLUMNS = (
-    "item_id",
-    "singer",
-    "recording",
-    "group",
-    "motif_id",
-    "start_s",
-    "end_s",
+    *ITEM_COLUMNS,
     "duration_s",
     "path",
     "sample_rate",
@@ -315,10 +311,7 @@ def write_clip_manifest(clips: pd.DataFrame, manifest_path: str | os.PathLike) -
     manifest_path = Path(manifest_path)
     if manifest_path.is_file() and manifest_path.read_text(encoding="utf-8") == text:
         return False
-    manifest_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = manifest_path.with_name(manifest_path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, manifest_path)
+    write_text(text, manifest_path)
     return True
 
 
@@ -547,18 +540,9 @@ def clip_items(
     if not rows:
         raise ClipError("no readable clips")
     items = pd.DataFrame(rows)
-    min_samples = [max(4, round(min_shared_s * rate)) for rate in rates]
-    groups = np.arange(len(items))
-    # One pass per distinct rate (the run length in samples depends on it).
-    for rate in sorted(set(rates)):
-        members = [k for k, r in enumerate(rates) if r == rate]
-        found = shared_run_groups(
-            [signals[k] for k in members], min_samples=min_samples[members[0]]
-        )
-        groups[members] = np.array(members)[found]
-    ids = items["item_id"].to_numpy()
-    smallest = pd.Series(ids).groupby(groups).transform("min").to_numpy()
-    items["audio_group"] = smallest
+    items["audio_group"] = _audio_groups(
+        signals, rates, items["item_id"].to_numpy(), min_shared_s=min_shared_s
+    )
     items = items.astype({"sample_rate": "int64", "duration_s": "float64"})
     if log is not None:
         shared = items.groupby("audio_group")["item_id"].transform("size") > 1
@@ -567,6 +551,22 @@ def clip_items(
         items[list(CLIP_ITEM_COLUMNS)].sort_values("item_id", ignore_index=True),
         pd.DataFrame(skipped, columns=["path", "reason", "singer", "cause"]),
     )
+
+
+def _audio_groups(
+    signals: list[np.ndarray], rates: list[int], ids: np.ndarray, *, min_shared_s: float
+) -> np.ndarray:
+    """Per clip, the smallest id of the clips linked to it by shared runs of samples."""
+    min_samples = [max(4, round(min_shared_s * rate)) for rate in rates]
+    groups = np.arange(len(signals))
+    # One pass per distinct rate (the run length in samples depends on it).
+    for rate in sorted(set(rates)):
+        members = [k for k, r in enumerate(rates) if r == rate]
+        found = shared_run_groups(
+            [signals[k] for k in members], min_samples=min_samples[members[0]]
+        )
+        groups[members] = np.array(members)[found]
+    return pd.Series(ids).groupby(groups).transform("min").to_numpy()
 
 
 def clip_report(
@@ -661,6 +661,7 @@ def clip_report(
 def clip_report_markdown(report: dict) -> str:
     """Markdown of :func:`clip_report`, led by the leakage summary."""
     from cantaor.dataset.leakage import leakage_markdown
+    from cantaor.report.tables import markdown_table
 
     left_out = report.get("singers_left_out") or {}
     lines = [
@@ -690,21 +691,22 @@ def clip_report_markdown(report: dict) -> str:
             f"Clips shorter than `features.min_duration_s` = {report['min_duration_s']} s "
             "are dropped (too short for a feature frame to mean much):",
             "",
-            "| singer | clips | dropped as short | share |",
-            "|---|---:|---:|---:|",
         ]
-        lines += [
-            f"| {row['singer']} | {row['n_items']} | {row['n_dropped']} "
-            f"| {row['dropped_share']:.1%}{' (over the limit)' if row['over_limit'] else ''} |"
+        rows = [
+            [
+                row["singer"],
+                row["n_items"],
+                row["n_dropped"],
+                f"{row['dropped_share']:.1%}{' (over the limit)' if row['over_limit'] else ''}",
+            ]
             for row in drops
         ]
-        lines.append("")
+        numbers = ["clips", "dropped as short", "share"]
+        lines += [markdown_table(rows, ["singer", *numbers], right=numbers), ""]
         lines += [f"**Warning: {warning}.**" for warning in report["short_warnings"]]
         if report["short_warnings"]:
             lines.append("")
     if report["skipped"]:
-        lines += ["| skipped | reason |", "|---|---|"]
-        lines += [f"| {path} | {reason} |" for path, reason in report["skipped"].items()]
-        lines.append("")
+        lines += [markdown_table(report["skipped"].items(), ["skipped", "reason"]), ""]
     body = leakage_markdown(report).split("\n", 2)[2]
     return "\n".join(lines) + "\n" + body

@@ -29,6 +29,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from cantaor.report.tables import markdown_table
+
 SPLIT_GROUP = "split_group"
 
 
@@ -588,13 +590,23 @@ def leakage_report(
         no test item.
     """
     split_groups = assign_groups(index) if units is None else units.reindex(index.index)
+    links = recording_links(index)
+    report = _index_leakage(index, split_groups, links, testability)
+    if split is not None:
+        report["split"] = _split_leakage(index, split, links, report["items_per_singer"])
+    return report
+
+
+def _index_leakage(
+    index: pd.DataFrame, split_groups: pd.Series, links: pd.DataFrame, testability: dict | None
+) -> dict:
+    """The index part of :func:`leakage_report`: copies, singers, groups and links."""
     if testability is None:
         reasons = untestable_singers(index, split_groups)
         own_units = {s: len(found) for s, found in home_units(index, split_groups).items()}
     else:
         reasons = dict(testability["untestable_reasons"])
         own_units = dict(testability["units_per_singer"])
-    links = recording_links(index)
     per_hash = index.groupby("content_hash")
     hash_count = per_hash["item_id"].transform("size")
     hash_singers = per_hash["singer"].transform("nunique")
@@ -605,7 +617,7 @@ def leakage_report(
         return {str(singer): int(count) for singer, count in counts.sort_index().items()}
 
     split_groups_per_singer = per_singer(split_groups)
-    report: dict = {
+    report = {
         "n_items": len(index),
         "n_distinct_contents": int(index["content_hash"].nunique()),
         "n_redundant_copies": len(index) - int(index["content_hash"].nunique()),
@@ -627,8 +639,13 @@ def leakage_report(
         "untestable_reasons": dict(sorted(reasons.items())),
         "recording_links": links.to_dict("records"),
     }
-    if split is None:
-        return report
+    return report
+
+
+def _split_leakage(
+    index: pd.DataFrame, split: pd.DataFrame, links: pd.DataFrame, items_per_singer: dict
+) -> dict:
+    """The split part of :func:`leakage_report`: which test items leak into train, how."""
     subsets = index[["item_id"]].merge(split, on="item_id", how="left", validate="one_to_one")
     subset = subsets["subset"].to_numpy()
     train = subset == "train"
@@ -663,16 +680,15 @@ def leakage_report(
         "test_label_copy_correct": int(copy_correct.sum()),
     }
     tested = set(index.loc[test, "singer"].astype(str))
-    report["split"] = {
+    return {
         "n_train": int(train.sum()),
         "n_validation": int((subset == "validation").sum()),
         "n_test": n_test,
         "n_unassigned": int(pd.isna(subset).sum()),
         **{name: _share(count, n_test) for name, count in counts.items()},
         "counts": counts,
-        "untested_singers": sorted(set(report["items_per_singer"]) - tested),
+        "untested_singers": sorted(set(items_per_singer) - tested),
     }
-    return report
 
 
 def leakage_markdown(report: dict, *, max_links: int = 20) -> str:
@@ -682,81 +698,111 @@ def leakage_markdown(report: dict, *, max_links: int = 20) -> str:
     recording pairs sharing most audio, and, with a split, the shares of
     test items that leak.
     """
-    lines = [
-        "# Leakage",
-        "",
-        "| measure | value |",
-        "|---|---|",
-        f"| items | {report['n_items']} |",
-        f"| distinct contents | {report['n_distinct_contents']} |",
-        f"| redundant copies (beyond the first of a content) | {report['n_redundant_copies']} |",
-        "| items sharing their content with the same singer | "
-        f"{report['n_items_duplicated_within_singer']} |",
-        f"| items whose content carries 2+ singers | {report['n_items_cross_singer']} |",
-        f"| split groups (group + content + shared audio) | {report['n_split_groups']} |",
-        f"| recording pairs sharing audio | {len(report['recording_links'])} |",
-        "",
-        "| singer | items | recordings | sample-sheet groups | split groups holding its items "
-        "| split groups of its own |",
-        "|---|---|---|---|---|---|",
+    lines = ["# Leakage", "", *_counts_markdown(report), *_untestable_markdown(report)]
+    lines += _links_markdown(report["recording_links"], max_links=max_links)
+    if report.get("split") is not None:
+        lines += _split_markdown(report["split"])
+    return "\n".join(lines) + "\n"
+
+
+def _counts_markdown(report: dict) -> list[str]:
+    """The corpus counts, and the items, recordings and groups of each singer."""
+    counts = [
+        ["items", report["n_items"]],
+        ["distinct contents", report["n_distinct_contents"]],
+        ["redundant copies (beyond the first of a content)", report["n_redundant_copies"]],
+        [
+            "items sharing their content with the same singer",
+            report["n_items_duplicated_within_singer"],
+        ],
+        ["items whose content carries 2+ singers", report["n_items_cross_singer"]],
+        ["split groups (group + content + shared audio)", report["n_split_groups"]],
+        ["recording pairs sharing audio", len(report["recording_links"])],
     ]
-    for singer, n_items in report["items_per_singer"].items():
-        lines.append(
-            f"| {singer} | {n_items} | {report['recordings_per_singer'][singer]} | "
-            f"{report['groups_per_singer'][singer]} | {report['split_groups_per_singer'][singer]} "
-            f"| {report['own_split_groups_per_singer'][singer]} |"
-        )
-    lines += [
+    per_singer = [
+        [
+            singer,
+            n_items,
+            report["recordings_per_singer"][singer],
+            report["groups_per_singer"][singer],
+            report["split_groups_per_singer"][singer],
+            report["own_split_groups_per_singer"][singer],
+        ]
+        for singer, n_items in report["items_per_singer"].items()
+    ]
+    numbers = [
+        "items",
+        "recordings",
+        "sample-sheet groups",
+        "split groups holding its items",
+        "split groups of its own",
+    ]
+    return [
+        markdown_table(counts, ["measure", "value"]),
+        "",
+        markdown_table(per_singer, ["singer", *numbers], right=numbers),
         "",
         "Split groups are built from every item before any copy is dropped; a group "
         "belongs to the singer with most items in it.",
         "",
     ]
+
+
+def _untestable_markdown(report: dict) -> list[str]:
+    """Why each singer who cannot be tested on unseen audio cannot."""
     reasons = report["untestable_reasons"]
-    if reasons:
-        lines.append(
-            f"Singers who cannot be tested on audio unseen in training ({', '.join(reasons)}):"
-        )
-        lines.append("")
-        lines += [f"- **{singer}**: {reason}." for singer, reason in reasons.items()]
-    else:
-        lines.append("Every singer has at least two split groups of its own.")
-    links = report["recording_links"]
-    if links:
-        lines += [
-            "",
-            "## Recordings sharing audio",
-            "",
-            "Each pair below lands in one split group. A copied share of 100% means every "
-            "clip of that recording is a copy of a clip of the other: the two ids are one "
-            "recording.",
-            "",
-            "| recording | singers | recording | singers | identical contents "
-            "| shared-audio groups | copied share (first) | copied share (second) |",
-            "|---|---|---|---|---:|---:|---:|---:|",
+    if not reasons:
+        return ["Every singer has at least two split groups of its own."]
+    return [
+        f"Singers who cannot be tested on audio unseen in training ({', '.join(reasons)}):",
+        "",
+        *(f"- **{singer}**: {reason}." for singer, reason in reasons.items()),
+    ]
+
+
+def _links_markdown(links: list[dict], *, max_links: int) -> list[str]:
+    """The ``max_links`` recording pairs sharing most audio."""
+    if not links:
+        return []
+    rows = [
+        [
+            link["recording_a"],
+            link["singers_a"],
+            link["recording_b"],
+            link["singers_b"],
+            link["identical_contents"],
+            link["shared_audio_groups"],
+            f"{link['copied_share_a']:.0%}",
+            f"{link['copied_share_b']:.0%}",
         ]
-        for link in links[:max_links]:
-            lines.append(
-                f"| {link['recording_a']} | {link['singers_a']} | {link['recording_b']} "
-                f"| {link['singers_b']} | {link['identical_contents']} "
-                f"| {link['shared_audio_groups']} | {link['copied_share_a']:.0%} "
-                f"| {link['copied_share_b']:.0%} |"
-            )
-        if len(links) > max_links:
-            lines.append(
-                f"| {len(links) - max_links} more pairs in the JSON report | | | | | | | |"
-            )
-    split = report.get("split")
-    if split is not None:
-        counts = split["counts"]
-        lines += [
-            "",
-            f"## Split ({split['n_train']} train, {split['n_validation']} validation, "
-            f"{split['n_test']} test items)",
-            "",
-            "| test items ... | share | count |",
-            "|---|---|---|",
-        ]
+        for link in links[:max_links]
+    ]
+    if len(links) > max_links:
+        rows.append([f"{len(links) - max_links} more pairs in the JSON report", *[""] * 7])
+    numbers = [
+        "identical contents",
+        "shared-audio groups",
+        "copied share (first)",
+        "copied share (second)",
+    ]
+    columns = ["recording", "singers", "recording", "singers", *numbers]
+    return [
+        "",
+        "## Recordings sharing audio",
+        "",
+        "Each pair below lands in one split group. A copied share of 100% means every "
+        "clip of that recording is a copy of a clip of the other: the two ids are one "
+        "recording.",
+        "",
+        markdown_table(rows, columns, right=numbers),
+    ]
+
+
+def _split_markdown(split: dict) -> list[str]:
+    """The shares of test items that leak into training, and a verdict."""
+    counts = split["counts"]
+    rows = [
+        [label, f"{split[key]:.1%}", counts[key]]
         for key, label in (
             ("test_identical_in_train", "with an identical clip in train"),
             ("test_overlap_in_train", "sharing audio (overlapping span or run) with train"),
@@ -767,22 +813,30 @@ def leakage_markdown(report: dict, *, max_links: int = 20) -> str:
             ),
             ("test_group_in_train", "whose sample-sheet group is also in train"),
             ("test_label_copy_correct", "named right by copying a seen clip's label"),
-        ):
-            lines.append(f"| {label} | {split[key]:.1%} | {counts[key]} |")
-        lines.append("")
-        if counts["test_identical_in_train"] or counts["test_overlap_in_train"]:
-            lines.append(
-                "**This split leaks audio: test scores measure recognition of seen clips, "
-                "not of singers.**"
-            )
-        elif counts["test_recording_in_train"] or counts["test_linked_recording_in_train"]:
-            lines.append(
-                "No audio is shared, but test recordings (or recordings sharing audio with "
-                "them) also appear in training: scores mix recording identity with singer "
-                "identity."
-            )
-        else:
-            lines.append("No test item shares audio or a recording with training.")
-        if split["untested_singers"]:
-            lines.append(f"Singers with no test item: {', '.join(split['untested_singers'])}.")
-    return "\n".join(lines) + "\n"
+        )
+    ]
+    if counts["test_identical_in_train"] or counts["test_overlap_in_train"]:
+        verdict = (
+            "**This split leaks audio: test scores measure recognition of seen clips, "
+            "not of singers.**"
+        )
+    elif counts["test_recording_in_train"] or counts["test_linked_recording_in_train"]:
+        verdict = (
+            "No audio is shared, but test recordings (or recordings sharing audio with "
+            "them) also appear in training: scores mix recording identity with singer "
+            "identity."
+        )
+    else:
+        verdict = "No test item shares audio or a recording with training."
+    lines = [
+        "",
+        f"## Split ({split['n_train']} train, {split['n_validation']} validation, "
+        f"{split['n_test']} test items)",
+        "",
+        markdown_table(rows, ["test items ...", "share", "count"]),
+        "",
+        verdict,
+    ]
+    if split["untested_singers"]:
+        lines.append(f"Singers with no test item: {', '.join(split['untested_singers'])}.")
+    return lines

@@ -80,6 +80,13 @@ def read_sample_sheet(
         Naming the file, the row (1-based, header excluded) and the problem.
     """
     path = Path(path)
+    sheet = _read_table(path)
+    _check_rows(sheet, path, schema=schema, singers=singers, check_files=check_files)
+    return sheet.set_index("recording_id", drop=False)
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    """The sheet as strings, comment lines dropped, optional columns filled in."""
     if not path.is_file():
         raise SampleSheetError(f"{path}: sample sheet not found")
     try:
@@ -103,7 +110,18 @@ def read_sample_sheet(
     sheet["group"] = sheet["group"].where(sheet["group"] != "", sheet["recording_id"])
     # One label per singer however the file composed its accents (macOS writes NFD).
     sheet["singer"] = [unicodedata.normalize("NFC", label) for label in sheet["singer"]]
+    return sheet
 
+
+def _check_rows(
+    sheet: pd.DataFrame,
+    path: Path,
+    *,
+    schema: dict,
+    singers: Sequence[str] | None,
+    check_files: bool,
+) -> None:
+    """Raise :class:`SampleSheetError` at the first row that breaks a rule."""
     validator = jsonschema.Draft202012Validator(schema)
     known_singers = set(singers) if singers is not None else None
     seen: dict[str, int] = {}
@@ -155,4 +173,3 @@ def read_sample_sheet(
             )
         if check_files and not Path(row["path"]).is_file():
             raise SampleSheetError(f"{where}: audio file {row['path']!r} not found")
-    return sheet.set_index("recording_id", drop=False)

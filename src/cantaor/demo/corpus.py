@@ -434,31 +434,9 @@ def _compose(
     t_s = rng.uniform(0.3, 0.7)
     phrase = 0
     while (available_s := duration_s - tail_s - t_s) >= 2.0:
-        occurrences = []
-        for i in rng.choice(len(singer.motifs), size=int(rng.integers(1, 4))):
-            motif = singer.motifs[i]
-            scale = 1.0 + rng.uniform(-_MOTIF_TEMPO_JITTER, _MOTIF_TEMPO_JITTER)
-            occurrences.append((motif, motif.durations_s * scale))
-        cadence_s = rng.uniform(0.5, 1.1) * tempo
-        motifs_s = [float(d.sum()) for _, d in occurrences]
-
-        # Besides the motifs and the cadence, a phrase holds a free note
-        # before every motif and at least 0.3 s more of free singing.
-        while occurrences and (
-            sum(motifs_s) + cadence_s + len(occurrences) * _MIN_FREE_NOTE_S + 0.3
-            > min(6.0, available_s)
-        ):
-            occurrences.pop()
-            motifs_s.pop()
-        fixed_s = sum(motifs_s) + cadence_s
-        shortest_s = fixed_s + len(occurrences) * _MIN_FREE_NOTE_S + 0.3
-        phrase_s = min(rng.uniform(max(2.0, shortest_s), 6.0), available_s)
-        free_s = phrase_s - fixed_s
-        # A note before every motif: a phrase opens with a free note (the
-        # attack), so motifs always sit strictly inside the voicing.
-        floors_s = np.append(np.full(len(occurrences), _MIN_FREE_NOTE_S), 0.0)
-        gaps_s = floors_s + (free_s - floors_s.sum()) * rng.dirichlet(np.ones(len(floors_s)))
-
+        occurrences, phrase_s, gaps_s = _plan_phrase(
+            rng, singer, tempo=tempo, available_s=available_s
+        )
         phrase_start_s = t_s
         score.phrase_first_notes.append(len(score.onsets_s))
         for (motif, note_durations_s), gap_s in zip(occurrences, gaps_s[:-1], strict=True):
@@ -489,6 +467,41 @@ def _compose(
         phrase += 1
         t_s += rng.uniform(0.3, 1.2)
     return score
+
+
+def _plan_phrase(
+    rng: np.random.Generator, singer: _Singer, *, tempo: float, available_s: float
+) -> tuple[list[tuple[_Motif, np.ndarray]], float, np.ndarray]:
+    """Draw a phrase's motifs (with their note durations), length and free-singing gaps.
+
+    Returns ``(occurrences, phrase_s, gaps_s)``: the free seconds before each
+    motif, then after the last one (before the cadence).
+    """
+    occurrences = []
+    for i in rng.choice(len(singer.motifs), size=int(rng.integers(1, 4))):
+        motif = singer.motifs[i]
+        scale = 1.0 + rng.uniform(-_MOTIF_TEMPO_JITTER, _MOTIF_TEMPO_JITTER)
+        occurrences.append((motif, motif.durations_s * scale))
+    cadence_s = rng.uniform(0.5, 1.1) * tempo
+    motifs_s = [float(d.sum()) for _, d in occurrences]
+
+    # Besides the motifs and the cadence, a phrase holds a free note
+    # before every motif and at least 0.3 s more of free singing.
+    while occurrences and (
+        sum(motifs_s) + cadence_s + len(occurrences) * _MIN_FREE_NOTE_S + 0.3
+        > min(6.0, available_s)
+    ):
+        occurrences.pop()
+        motifs_s.pop()
+    fixed_s = sum(motifs_s) + cadence_s
+    shortest_s = fixed_s + len(occurrences) * _MIN_FREE_NOTE_S + 0.3
+    phrase_s = min(rng.uniform(max(2.0, shortest_s), 6.0), available_s)
+    free_s = phrase_s - fixed_s
+    # A note before every motif: a phrase opens with a free note (the
+    # attack), so motifs always sit strictly inside the voicing.
+    floors_s = np.append(np.full(len(occurrences), _MIN_FREE_NOTE_S), 0.0)
+    gaps_s = floors_s + (free_s - floors_s.sum()) * rng.dirichlet(np.ones(len(floors_s)))
+    return occurrences, phrase_s, gaps_s
 
 
 def _smooth_noise(
@@ -571,7 +584,16 @@ def _pitch_track(
     jitter_cents = _smooth_noise(rng, n_frames, std=singer.jitter_cents, time_constant_frames=2.0)
     pitch_cents = pitch_cents + vibrato_cents + drift_cents + jitter_cents
 
-    envelope = np.zeros(n_frames)
+    envelope = _phrase_envelope(rng, score, frame_times_s)
+    swell_db = _smooth_noise(rng, n_frames, std=1.0, time_constant_frames=0.3 / hop_s)
+    return pitch_cents, envelope * 10.0 ** (swell_db / 20.0)
+
+
+def _phrase_envelope(
+    rng: np.random.Generator, score: _Score, frame_times_s: np.ndarray
+) -> np.ndarray:
+    """Frame-wise amplitude of the phrases: attack, release and a fade; zero between."""
+    envelope = np.zeros(len(frame_times_s))
     for start_s, end_s in zip(score.phrase_starts_s, score.phrase_ends_s, strict=True):
         attack_s = rng.uniform(0.03, 0.06)
         release_s = rng.uniform(0.06, 0.15)
@@ -584,8 +606,7 @@ def _pitch_track(
             * np.clip((end_s - t_s) / release_s, 0.0, 1.0)
             * 10.0 ** (-fade_db / 20.0 * (t_s - start_s) / (end_s - start_s))
         )
-    swell_db = _smooth_noise(rng, n_frames, std=1.0, time_constant_frames=0.3 / hop_s)
-    return pitch_cents, envelope * 10.0 ** (swell_db / 20.0)
+    return envelope
 
 
 def _harmonic_source(singer: _Singer, f0_hz: np.ndarray, *, sample_rate: int) -> np.ndarray:
@@ -794,6 +815,16 @@ def _realistic_room(rng: np.random.Generator, voice: np.ndarray, *, sample_rate:
     return out * (peak / np.abs(out).max())
 
 
+#: Columns and dtypes of a demo recording's planted motifs (:attr:`DemoRecording.motifs`).
+_MOTIF_DTYPES = {
+    "motif_id": "str",
+    "owner": "str",
+    "start_s": "float64",
+    "end_s": "float64",
+    "phrase": "int64",
+}
+
+
 def synthesize_recording(
     *,
     singer_index: int,
@@ -868,12 +899,45 @@ def synthesize_recording(
         + singer.breathiness * rng.standard_normal(n_samples)
     )
 
-    # Filter the whole source through every vowel of the singer, then
-    # crossfade between them note by note (a time-varying filter in effect).
+    voice = _sung_vowels(source, singer, score, frame_times_s, sample_rate=sample_rate)
+    voice_peak = np.abs(voice).max()
+    breath_level = 0.12 if realistic else 0.05
+    voice += breath_level * voice_peak * _breaths(rng, score, n_samples, sample_rate=sample_rate)
+
+    if realistic:
+        audio = _realistic_room(conditions_rng, voice, sample_rate=sample_rate)
+    else:
+        audio = _room_and_medium(rng, voice, sample_rate=sample_rate)
+    f0 = pd.DataFrame(
+        {"time_s": frame_times_s, "f0_hz": np.where(voiced, frame_f0_hz, 0.0), "voiced": voiced}
+    )
+    return DemoRecording(
+        audio=audio.astype(np.float32),
+        sample_rate=sample_rate,
+        f0=f0,
+        motifs=pd.DataFrame(score.motif_rows, columns=list(_MOTIF_DTYPES)).astype(_MOTIF_DTYPES),
+    )
+
+
+def _sung_vowels(
+    source: np.ndarray,
+    singer: _Singer,
+    score: _Score,
+    frame_times_s: np.ndarray,
+    *,
+    sample_rate: int,
+) -> np.ndarray:
+    """The source filtered through every vowel of the singer, crossfaded note by note.
+
+    A time-varying filter in effect: each vowel's filtered source is weighted by
+    the (30 ms smoothed) frames whose note sings that vowel.
+    """
+    sample_positions = np.arange(len(source))
+    frame_positions = np.arange(len(frame_times_s)) * HOP_SAMPLES
     note = np.searchsorted(score.onsets_s, frame_times_s, side="right") - 1
     frame_vowels = np.array(score.vowels)[np.clip(note, 0, len(score.vowels) - 1)]
     smoothing = np.hanning(7) / np.hanning(7).sum()  # about 30 ms at 44.1 kHz
-    voice = np.zeros(n_samples)
+    voice = np.zeros(len(source))
     for v, formants_hz in enumerate(singer.vowel_formants_hz):
         if not np.any(frame_vowels == v):
             continue
@@ -885,34 +949,7 @@ def synthesize_recording(
             singer.formant_gains_db,
             sample_rate=sample_rate,
         )
-    voice_peak = np.abs(voice).max()
-    breath_level = 0.12 if realistic else 0.05
-    voice += breath_level * voice_peak * _breaths(rng, score, n_samples, sample_rate=sample_rate)
-
-    if realistic:
-        audio = _realistic_room(conditions_rng, voice, sample_rate=sample_rate)
-    else:
-        audio = _room_and_medium(rng, voice, sample_rate=sample_rate)
-    audio = audio.astype(np.float32)
-    f0 = pd.DataFrame(
-        {
-            "time_s": frame_times_s,
-            "f0_hz": np.where(voiced, frame_f0_hz, 0.0),
-            "voiced": voiced,
-        }
-    )
-    motifs = pd.DataFrame(
-        score.motif_rows, columns=["motif_id", "owner", "start_s", "end_s", "phrase"]
-    ).astype(
-        {
-            "motif_id": "str",
-            "owner": "str",
-            "start_s": "float64",
-            "end_s": "float64",
-            "phrase": "int64",
-        }
-    )
-    return DemoRecording(audio=audio, sample_rate=sample_rate, f0=f0, motifs=motifs)
+    return voice
 
 
 def realistic_f0_set(

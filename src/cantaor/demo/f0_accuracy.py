@@ -38,6 +38,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from cantaor.report.tables import markdown_table
+
 METRICS = (
     "raw_pitch_accuracy",
     "raw_chroma_accuracy",
@@ -226,24 +228,18 @@ def accuracy_markdown(summary: pd.DataFrame, *, cent_tolerance: float = 50.0) ->
         "RPA raw pitch accuracy, RCA raw chroma accuracy, VR voicing recall, "
         "VFA voicing false alarm, OA overall accuracy; mir_eval.melody).",
         "",
-        "| " + " | ".join(header) + " |",
-        "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|",
     ]
-    for row in summary.itertuples(index=False):
-        metrics = [_percent(getattr(row, metric)) for metric in METRICS]
-        lines.append(
-            "| "
-            + " | ".join(
-                [
-                    row.method,
-                    str(row.recordings),
-                    f"{row.duration_s:.1f}",
-                    *metrics,
-                    f"{row.audio_s_per_wall_s:.2f}",
-                ]
-            )
-            + " |"
-        )
+    rows = [
+        [
+            row.method,
+            row.recordings,
+            f"{row.duration_s:.1f}",
+            *(_percent(getattr(row, metric)) for metric in METRICS),
+            f"{row.audio_s_per_wall_s:.2f}",
+        ]
+        for row in summary.itertuples(index=False)
+    ]
+    lines.append(markdown_table(rows, header, right=header[1:]))
     return "\n".join(lines) + "\n"
 
 

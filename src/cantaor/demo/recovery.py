@@ -36,6 +36,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from cantaor.report.tables import markdown_table
+
 TRUTH_COLUMNS = ("recording", "motif_id", "owner", "start_s", "end_s")
 FOUND_COLUMNS = ("recording", "motif_id", "start_s", "end_s")
 
@@ -206,25 +208,38 @@ def recovery_markdown(report: dict) -> str:
     lines = [
         f"# Planted motif recovery (IoU >= {report['iou']:g})",
         "",
-        "| measure | value |",
-        "|---|---|",
-        f"| occurrence precision | {_percent(report['precision'])} "
-        f"({report['matched_found']} of {report['found_occurrences']} found) |",
-        f"| occurrence recall | {_percent(report['recall'])} "
-        f"({report['matched_truth']} of {report['truth_occurrences']} planted) |",
-        f"| planted motifs found | {report['planted_motifs_found']} "
-        f"of {report['planted_motifs']} |",
-        f"| found motifs matching a planted one | {report['found_motifs_matching']} "
-        f"of {report['found_motifs']} |",
+        markdown_table(
+            [
+                [
+                    "occurrence precision",
+                    f"{_percent(report['precision'])} "
+                    f"({report['matched_found']} of {report['found_occurrences']} found)",
+                ],
+                [
+                    "occurrence recall",
+                    f"{_percent(report['recall'])} "
+                    f"({report['matched_truth']} of {report['truth_occurrences']} planted)",
+                ],
+                [
+                    "planted motifs found",
+                    f"{report['planted_motifs_found']} of {report['planted_motifs']}",
+                ],
+                [
+                    "found motifs matching a planted one",
+                    f"{report['found_motifs_matching']} of {report['found_motifs']}",
+                ],
+            ],
+            ["measure", "value"],
+        ),
         "",
-        "| owner | planted occurrences | matched | recall |",
-        "|---|---|---|---|",
-    ]
-    for owner, row in report["per_owner"].items():
-        lines.append(
-            f"| {owner} | {row['occurrences']} | {row['matched']} | {_percent(row['recall'])} |"
-        )
-    lines += [
+        markdown_table(
+            [
+                [owner, row["occurrences"], row["matched"], _percent(row["recall"])]
+                for owner, row in report["per_owner"].items()
+            ],
+            ["owner", "planted occurrences", "matched", "recall"],
+            right=["planted occurrences", "matched", "recall"],
+        ),
         "",
         "Matches are not one-to-one: nested patterns let several found occurrences "
         "match one planted occurrence.",

@@ -15,6 +15,8 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
+from cantaor.report.tables import markdown_table
+
 
 def evaluate_predictions(
     *,
@@ -129,28 +131,26 @@ def metrics_to_markdown(metrics: dict, *, title: str) -> str:
             ("Recording chance accuracy", metrics["recording_chance_accuracy"]),
         ]
     lines = [f"# {title}", "", "## Summary", ""]
-    lines += _table(["Metric", "Value"], [[name, _format(value)] for name, value in summary])
+    rows = [[name, _format(value)] for name, value in summary]
+    lines.append(markdown_table(rows, ["Metric", "Value"], right=["Value"]))
     if "auc_note" in metrics:
         lines += ["", f"Note: {metrics['auc_note']}"]
 
     lines += ["", "## Per singer", ""]
-    lines += _table(
-        ["Singer", "Precision", "Recall", "F1", "Support"],
-        [
-            [name, *(_format(scores[key]) for key in ("precision", "recall", "f1", "support"))]
-            for name, scores in metrics["per_singer"].items()
-        ],
-    )
+    scores_columns = ["Precision", "Recall", "F1", "Support"]
+    rows = [
+        [name, *(_format(scores[key]) for key in ("precision", "recall", "f1", "support"))]
+        for name, scores in metrics["per_singer"].items()
+    ]
+    lines.append(markdown_table(rows, ["Singer", *scores_columns], right=scores_columns))
 
     labels = metrics["confusion_matrix"]["labels"]
     lines += ["", "## Confusion matrix (rows: true singer, columns: predicted)", ""]
-    lines += _table(
-        ["true \\ predicted", *labels],
-        [
-            [name, *(str(count) for count in row)]
-            for name, row in zip(labels, metrics["confusion_matrix"]["matrix"], strict=True)
-        ],
-    )
+    rows = [
+        [name, *row]
+        for name, row in zip(labels, metrics["confusion_matrix"]["matrix"], strict=True)
+    ]
+    lines.append(markdown_table(rows, ["true \\ predicted", *labels], right=labels))
     return "\n".join(lines) + "\n"
 
 
@@ -229,8 +229,3 @@ def _format(value) -> str:
     if isinstance(value, float):
         return f"{value:.4f}"
     return str(value)
-
-
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return lines + ["| " + " | ".join(row) + " |" for row in rows]

@@ -32,6 +32,8 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from cantaor.report.tables import markdown_table
+
 #: A pitch step between consecutive voiced frames steeper than this (cents per
 #: second) is a jump, not a glide: 3000 cents/s is 17 cents per 5.8 ms frame
 #: (hop 256 at 44.1 kHz), above vibrato's steepest slope (about 1900 cents/s at
@@ -234,33 +236,55 @@ def open_set_markdown(report: Mapping, title: str) -> str:
         f"{rule['calibrated_on']['known']} against synthetic noise (balanced accuracy, "
         "middle of the best interval); the rates below are on other data.",
         "",
-        "| threshold | value |",
-        "|---|---|",
-        f"| min_pitch_continuity | {rule['min_pitch_continuity']:.3f} |",
-        f"| min_items | {rule['min_items']} |",
-        f"| min_confidence | {rule['min_confidence']:.3f} |",
+        markdown_table(
+            [
+                ["min_pitch_continuity", f"{rule['min_pitch_continuity']:.3f}"],
+                ["min_items", rule["min_items"]],
+                ["min_confidence", f"{rule['min_confidence']:.3f}"],
+            ],
+            ["threshold", "value"],
+        ),
         "",
-        "| error | rate | of |",
-        "|---|---|---|",
-        f"| false rejection (known-singer test recordings) | {_number(fr['rejected_share'])} "
-        f"| {fr['n']} |",
-        f"| noise accepted (other noise than calibration's) | {_number(na['accepted_share'])} "
-        f"| {na['n']} |",
-        f"| accuracy on the accepted test recordings | "
-        f"{_number(rates['accepted_test_accuracy'])} | {fr['n'] - fr['rejected']} |",
+        markdown_table(
+            [
+                [
+                    "false rejection (known-singer test recordings)",
+                    _number(fr["rejected_share"]),
+                    fr["n"],
+                ],
+                [
+                    "noise accepted (other noise than calibration's)",
+                    _number(na["accepted_share"]),
+                    na["n"],
+                ],
+                [
+                    "accuracy on the accepted test recordings",
+                    _number(rates["accepted_test_accuracy"]),
+                    fr["n"] - fr["rejected"],
+                ],
+            ],
+            ["error", "rate", "of"],
+        ),
         "",
-        "| recording or clip | used for | singer | most probable | pitch continuity | items "
-        "| confidence | answer |",
-        "|---|---|---|---|---|---|---|---|",
     ]
+    rows = []
     for row in report["recordings"]:
         reason = apply_rule(row, rule)
-        lines.append(
-            f"| {row['name']} | {row['kind']} | {row['singer'] or '-'} | "
-            f"{row['verdict'] or '-'} | {_number(row['pitch_continuity'])} | "
-            f"{_number(row['n_items'])} | {_number(row['confidence'])} | "
-            f"{'none of the known singers (' + reason + ')' if reason else row['verdict']} |"
+        answer = f"none of the known singers ({reason})" if reason else row["verdict"]
+        rows.append(
+            [
+                row["name"],
+                row["kind"],
+                row["singer"] or "-",
+                row["verdict"] or "-",
+                _number(row["pitch_continuity"]),
+                _number(row["n_items"]),
+                _number(row["confidence"]),
+                answer,
+            ]
         )
+    columns = ["recording or clip", "used for", "singer", "most probable", "pitch continuity"]
+    lines.append(markdown_table(rows, [*columns, "items", "confidence", "answer"]))
     if not fr["n"]:
         lines += [
             "",

@@ -36,30 +36,21 @@ rest of its recording except within half a window of the recording's ends.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 import pandas as pd
 
+from cantaor.dataset.items import ITEM_COLUMNS
 from cantaor.features.acoustic import compute_feature, feature_bins, item_frames
 from cantaor.util.atomic import atomic_path
 from cantaor.util.audio import load_audio
 from cantaor.util.parquet import frame_to_parquet
 from cantaor.util.progress import Progress, terminal
 
-INDEX_COLUMNS = (
-    "item_id",
-    "singer",
-    "recording",
-    "group",
-    "motif_id",
-    "start_s",
-    "end_s",
-    "duration_s",
-    "n_frames",
-    "content_hash",
-)
+INDEX_COLUMNS = (*ITEM_COLUMNS, "duration_s", "n_frames", "content_hash")
 
 
 def content_hash(audio: np.ndarray) -> str:
@@ -185,57 +176,37 @@ def build_store(
     pd.DataFrame
         The index (schema :data:`INDEX_COLUMNS`).
     """
-    options = dict(
-        sample_rate=sample_rate,
-        win_s=win_s,
-        hop_s=hop_s,
-        n_fft=n_fft,
-        n_mels=n_mels,
-        n_mfcc=n_mfcc,
-        fmin_hz=fmin_hz,
-        fmax_hz=fmax_hz,
-        spectrogram_n_fft=spectrogram_n_fft,
-    )
+    options = _feature_options(locals())
     n_bins, n_rows = _store_rows(kind, options, pad_bins_to)
     items = items.sort_values(["recording", "start_s", "end_s", "item_id"], ignore_index=True)
-    with (
-        atomic_path(tensor_path) as tmp_tensor,
-        Progress(
-            len(items),
-            f"{kind} store",
-            unit="items",
-            log=log,
-            stream=terminal(),
-            interval_s=progress_interval_s,
-        ) as progress,
-    ):
-        valid = np.zeros(len(items), dtype=np.int64)
-        hashes = [""] * len(items)
-        with _StoreWriter(tmp_tensor, (len(items), n_rows, n_frames), dtype) as store:
-            # Sorted by recording, then start: the rows come in array order.
-            for recording, rows in items.groupby("recording", sort=True):
-                audio, _ = load_audio(audio_paths[recording], sample_rate=sample_rate)
-                feature = compute_feature(kind, audio, **options)
-                if feature.shape[0] != n_bins:  # pragma: no cover - guards feature_bins
-                    raise RuntimeError(f"{kind} has {feature.shape[0]} bins, expected {n_bins}")
-                for row, start_s, end_s in zip(
-                    rows.index, rows["start_s"], rows["end_s"], strict=True
-                ):
-                    first, length = item_frames(start_s, end_s, hop_s=hop_s)
-                    block = feature[:, first : first + min(length, n_frames)]
-                    store.write(row, block)
-                    valid[row] = max(1, block.shape[1])
-                    hashes[row] = content_hash(
-                        audio[round(start_s * sample_rate) : round(end_s * sample_rate)]
-                    )
-                if log is not None:
-                    log(f"{recording}: {len(rows)} items")
-                progress.update(len(rows))
-        index = items.assign(
-            duration_s=items["end_s"] - items["start_s"], n_frames=valid, content_hash=hashes
-        )[list(INDEX_COLUMNS)]
-        with atomic_path(index_path) as tmp_index:
-            frame_to_parquet(index, tmp_index)
+    hashes = [""] * len(items)
+
+    def recording_blocks():
+        # Sorted by recording, then start: the rows come in array order.
+        for recording, rows in items.groupby("recording", sort=True):
+            audio, _ = load_audio(audio_paths[recording], sample_rate=sample_rate)
+            feature = compute_feature(kind, audio, **options)
+            if feature.shape[0] != n_bins:  # pragma: no cover - guards feature_bins
+                raise RuntimeError(f"{kind} has {feature.shape[0]} bins, expected {n_bins}")
+            blocks = []
+            for row, start_s, end_s in zip(rows.index, rows["start_s"], rows["end_s"], strict=True):
+                first, length = item_frames(start_s, end_s, hop_s=hop_s)
+                blocks.append((row, feature[:, first : first + min(length, n_frames)]))
+                hashes[row] = content_hash(
+                    audio[round(start_s * sample_rate) : round(end_s * sample_rate)]
+                )
+            if log is not None:
+                log(f"{recording}: {len(rows)} items")
+            yield blocks
+
+    shape = (len(items), n_rows, n_frames)
+    with _progress(len(items), kind, "items", log, progress_interval_s) as progress:
+        valid = _write_store(recording_blocks(), progress, tensor_path, shape, dtype)
+    index = items.assign(
+        duration_s=items["end_s"] - items["start_s"], n_frames=valid, content_hash=hashes
+    )[list(INDEX_COLUMNS)]
+    with atomic_path(index_path) as tmp_index:
+        frame_to_parquet(index, tmp_index)
     return index
 
 
@@ -283,42 +254,58 @@ def build_clip_store(
         The index: :data:`INDEX_COLUMNS` then ``audio_group``, in ``items``'
         order (the array's order).
     """
-    options = dict(
-        sample_rate=sample_rate,
-        win_s=win_s,
-        hop_s=hop_s,
-        n_fft=n_fft,
-        n_mels=n_mels,
-        n_mfcc=n_mfcc,
-        fmin_hz=fmin_hz,
-        fmax_hz=fmax_hz,
-        spectrogram_n_fft=spectrogram_n_fft,
-    )
+    options = _feature_options(locals())
     _, n_rows = _store_rows(kind, options, pad_bins_to)
     items = items.reset_index(drop=True)
-    with (
-        atomic_path(tensor_path) as tmp_tensor,
-        Progress(
-            len(items),
-            f"{kind} store",
-            unit="clips",
-            log=log,
-            stream=terminal(),
-            interval_s=progress_interval_s,
-        ) as progress,
-    ):
-        valid = np.zeros(len(items), dtype=np.int64)
-        with _StoreWriter(tmp_tensor, (len(items), n_rows, n_frames), dtype) as store:
-            for row, path in enumerate(items["path"]):
-                audio, _ = load_audio(path, sample_rate=sample_rate)
-                block = compute_feature(kind, audio, **options)[:, :n_frames]
+
+    def clip_blocks():
+        for row, path in enumerate(items["path"]):
+            audio, _ = load_audio(path, sample_rate=sample_rate)
+            yield [(row, compute_feature(kind, audio, **options)[:, :n_frames])]
+
+    shape = (len(items), n_rows, n_frames)
+    with _progress(len(items), kind, "clips", log, progress_interval_s) as progress:
+        valid = _write_store(clip_blocks(), progress, tensor_path, shape, dtype)
+    index = items.assign(n_frames=valid)[[*INDEX_COLUMNS, "audio_group"]]
+    with atomic_path(index_path) as tmp_index:
+        frame_to_parquet(index, tmp_index)
+    return index
+
+
+def _feature_options(arguments: Mapping) -> dict:
+    """The settings among a store builder's ``arguments`` that :func:`compute_feature` takes."""
+    taken = inspect.signature(compute_feature).parameters.values()
+    return {p.name: arguments[p.name] for p in taken if p.kind is p.KEYWORD_ONLY}
+
+
+def _progress(n_items: int, kind: str, unit: str, log, interval_s: float) -> Progress:
+    """Progress of a store: lines to ``log`` every ``interval_s`` s, a bar on a terminal."""
+    return Progress(
+        n_items, f"{kind} store", unit=unit, log=log, stream=terminal(), interval_s=interval_s
+    )
+
+
+def _write_store(
+    blocks: Iterator[list[tuple[int, np.ndarray]]],
+    progress: Progress,
+    tensor_path: str | os.PathLike,
+    shape: tuple[int, int, int],
+    dtype: str,
+) -> np.ndarray:
+    """Write every ``(row, block)`` of ``blocks`` into a new store array, atomically.
+
+    Each list ``blocks`` yields is one step of ``progress`` (a recording's items,
+    or one clip). Returns the valid frames of every row (at least 1: an empty
+    item is one frame of zeros).
+    """
+    valid = np.zeros(shape[0], dtype=np.int64)
+    with atomic_path(tensor_path) as tmp_tensor, _StoreWriter(tmp_tensor, shape, dtype) as store:
+        for step in blocks:
+            for row, block in step:
                 store.write(row, block)
                 valid[row] = max(1, block.shape[1])
-                progress.update()
-        index = items.assign(n_frames=valid)[[*INDEX_COLUMNS, "audio_group"]]
-        with atomic_path(index_path) as tmp_index:
-            frame_to_parquet(index, tmp_index)
-    return index
+            progress.update(len(step))
+    return valid
 
 
 def open_store(tensor_path: str | os.PathLike) -> np.ndarray:

@@ -474,35 +474,8 @@ def _mine_unbounded(
             min_length=min_length,
             max_length=max_length,
         )
-    column_of = np.full(n_codes + 1, -1, dtype=np.int64)  # the last entry: separators
-    column_of[frequent_codes] = np.arange(n_frequent)
-    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-    # Separator k sits before sequence k; sequence k starts at starts[k].
-    separators = np.concatenate(([0], np.cumsum(lengths + 1)))
-    starts = separators[:-1] + 1
-    flat = np.full(size, n_codes, dtype=np.int64)
-    is_symbol = np.ones(size, dtype=bool)
-    is_symbol[separators] = False
-    flat[is_symbol] = np.fromiter(
-        chain.from_iterable(encoded), dtype=np.int64, count=size - len(separators)
-    )
-    columns = column_of[flat]
-    # The separators that close and open the sequence of every position.
-    closing = separators[np.searchsorted(separators, np.arange(size), side="left")]
-    opening = separators[np.searchsorted(separators, np.arange(size), side="right") - 1]
-    # One row per frequent symbol (gathers along a row are the fast ones).
-    after = np.empty((n_frequent, size), dtype=np.int64)
-    before = np.empty((n_frequent, size), dtype=np.int64)
-    everywhere = np.arange(size)
-    for column in range(n_frequent):
-        at = np.flatnonzero(columns == column)
-        nxt = np.append(at, size)[np.searchsorted(at, everywhere, side="left")]
-        after[column] = np.where(nxt < closing, nxt, closing)
-        prv = np.insert(at, 0, -1)[np.searchsorted(at, everywhere, side="right")]
-        before[column] = np.where(prv > opening, prv, opening)
-    # Separators lead nowhere: after[:, sep] == before[:, sep] == sep.
-    after[:, separators] = separators
-    before[:, separators] = separators
+    tables = _position_tables(encoded, frequent_codes, n_codes=n_codes, size=size)
+    after, before, separators, starts, lengths, closing, opening = tables
 
     stack = []
     for column in range(n_frequent):
@@ -548,6 +521,51 @@ def _mine_unbounded(
                 grown = np.vstack((firsts[:, keep], following[column, keep]))
                 stack.append(((*pattern, column), grown))
     return closed
+
+
+def _position_tables(
+    encoded: list[tuple[int, ...]], frequent_codes: list[int], *, n_codes: int, size: int
+):
+    """The flat layout of :func:`_mine_unbounded` and its next/previous-symbol tables.
+
+    Returns ``(after, before, separators, starts, lengths, closing, opening)``:
+    ``after``/``before`` are ``(n_frequent, size)``; ``separators`` the positions
+    of the separators, ``starts`` and ``lengths`` those of the sequences,
+    ``closing``/``opening`` per position the separators around its sequence.
+    """
+    import numpy as np
+
+    n_frequent = len(frequent_codes)
+    column_of = np.full(n_codes + 1, -1, dtype=np.int64)  # the last entry: separators
+    column_of[frequent_codes] = np.arange(n_frequent)
+    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+    # Separator k sits before sequence k; sequence k starts at starts[k].
+    separators = np.concatenate(([0], np.cumsum(lengths + 1)))
+    starts = separators[:-1] + 1
+    flat = np.full(size, n_codes, dtype=np.int64)
+    is_symbol = np.ones(size, dtype=bool)
+    is_symbol[separators] = False
+    flat[is_symbol] = np.fromiter(
+        chain.from_iterable(encoded), dtype=np.int64, count=size - len(separators)
+    )
+    columns = column_of[flat]
+    # The separators that close and open the sequence of every position.
+    closing = separators[np.searchsorted(separators, np.arange(size), side="left")]
+    opening = separators[np.searchsorted(separators, np.arange(size), side="right") - 1]
+    # One row per frequent symbol (gathers along a row are the fast ones).
+    after = np.empty((n_frequent, size), dtype=np.int64)
+    before = np.empty((n_frequent, size), dtype=np.int64)
+    everywhere = np.arange(size)
+    for column in range(n_frequent):
+        at = np.flatnonzero(columns == column)
+        nxt = np.append(at, size)[np.searchsorted(at, everywhere, side="left")]
+        after[column] = np.where(nxt < closing, nxt, closing)
+        prv = np.insert(at, 0, -1)[np.searchsorted(at, everywhere, side="right")]
+        before[column] = np.where(prv > opening, prv, opening)
+    # Separators lead nowhere: after[:, sep] == before[:, sep] == sep.
+    after[:, separators] = separators
+    before[:, separators] = separators
+    return after, before, separators, starts, lengths, closing, opening
 
 
 def _shared_period_columns(after, before, opening, pattern, firsts, starts_of_match):
@@ -992,27 +1010,9 @@ def _frequent_trie(encoded, *, threshold, min_gap, max_gap):
     data[positions] = np.fromiter(chain.from_iterable(encoded), dtype=np.int64, count=total)
     owner[positions] = np.repeat(np.arange(len(encoded)), seq_lengths)
 
-    def frequent_groups(key, position):
-        """Sort occurrences by (key, position), drop repeats, count sequences per key."""
-        order = np.lexsort((position, key))
-        key, position = key[order], position[order]
-        fresh = np.ones(key.size, dtype=bool)
-        fresh[1:] = (key[1:] != key[:-1]) | (position[1:] != position[:-1])
-        key, position = key[fresh], position[fresh]
-        new_key = np.ones(key.size, dtype=bool)
-        new_key[1:] = key[1:] != key[:-1]
-        seq = owner[position]
-        new_seq = new_key.copy()
-        new_seq[1:] |= seq[1:] != seq[:-1]
-        group = np.cumsum(new_key) - 1
-        support = np.bincount(group, weights=new_seq).astype(np.int64)
-        group_keys = key[new_key]
-        frequent = support >= threshold
-        local = np.cumsum(frequent) - 1
-        keep = frequent[group]
-        return group_keys[frequent], support[frequent], local[group[keep]], position[keep]
-
-    level_keys, level_supports, occ_id, occ_pos = frequent_groups(data[positions], positions)
+    level_keys, level_supports, occ_id, occ_pos = _frequent_groups(
+        data[positions], positions, owner=owner, threshold=threshold
+    )
     if not level_keys.size:
         return None
     keys = [level_keys]
@@ -1027,8 +1027,11 @@ def _frequent_trie(encoded, *, threshold, min_gap, max_gap):
             ok = owner[reached] == owner[occ_pos]
             candidates_key.append(occ_id[ok] * n_codes + data[reached[ok]])
             candidates_pos.append(reached[ok])
-        level_keys, level_supports, occ_id, occ_pos = frequent_groups(
-            np.concatenate(candidates_key), np.concatenate(candidates_pos)
+        level_keys, level_supports, occ_id, occ_pos = _frequent_groups(
+            np.concatenate(candidates_key),
+            np.concatenate(candidates_pos),
+            owner=owner,
+            threshold=threshold,
         )
         if not level_keys.size:
             break
@@ -1055,6 +1058,33 @@ def _frequent_trie(encoded, *, threshold, min_gap, max_gap):
             suffixes[ids] = _child_ids(parent_suffixes, symbols[level], level - 1, trie)
         rows[ids, level] = symbols[level]
     return trie._replace(suffixes=suffixes)
+
+
+def _frequent_groups(key, position, *, owner, threshold):
+    """Sort occurrences by (key, position), drop repeats, count sequences per key.
+
+    ``owner[position]`` is the sequence of a position. Returns the frequent keys,
+    their supports, and the kept occurrences as (local id of the key, position).
+    """
+    import numpy as np
+
+    order = np.lexsort((position, key))
+    key, position = key[order], position[order]
+    fresh = np.ones(key.size, dtype=bool)
+    fresh[1:] = (key[1:] != key[:-1]) | (position[1:] != position[:-1])
+    key, position = key[fresh], position[fresh]
+    new_key = np.ones(key.size, dtype=bool)
+    new_key[1:] = key[1:] != key[:-1]
+    seq = owner[position]
+    new_seq = new_key.copy()
+    new_seq[1:] |= seq[1:] != seq[:-1]
+    group = np.cumsum(new_key) - 1
+    support = np.bincount(group, weights=new_seq).astype(np.int64)
+    group_keys = key[new_key]
+    frequent = support >= threshold
+    local = np.cumsum(frequent) - 1
+    keep = frequent[group]
+    return group_keys[frequent], support[frequent], local[group[keep]], position[keep]
 
 
 def _first_in_window(positions: list[int], after: int, min_gap: int, max_gap: int | None) -> int:

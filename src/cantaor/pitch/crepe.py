@@ -72,6 +72,8 @@ def _torch():
 
 
 def _network_class():
+    """The CREPE network class, defined on first use so that importing this module
+    does not import torch (a class factory: long as a whole, each method is short)."""
     torch = _torch()
     functional = torch.nn.functional
 

@@ -37,6 +37,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from cantaor.report.tables import markdown_table
+
 #: Thresholds of :func:`quality_warnings` (the config's ``f0_quality`` section).
 DEFAULT_LIMITS = {
     "min_voiced_share": 0.1,
@@ -327,19 +329,24 @@ def quality_markdown(frame: pd.DataFrame, *, method: str) -> str:
         "where the f0 is 2-4 times the second opinion's; median pitch (cents) and its "
         "shift from the same singer's other recordings.",
         "",
-        "| recording | singer | voiced | jumps/s | disagreement | harmonic | median (c) "
-        "| shift (c) | warnings |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     ordered = pd.concat([flagged, frame[frame["warnings"] == ""]])
-    for row in ordered.itertuples(index=False):
-        lines.append(
-            f"| {row.recording} | {row.singer} | {_fmt(row.voiced_share, 100, '%')} "
-            f"| {_fmt(row.jump_rate, 1, '', 2)} | {_fmt(row.disagreement, 100, '%')} "
-            f"| {_fmt(row.harmonic_share, 100, '%')} "
-            f"| {_fmt(row.median_cents, 1, '', 0)} | {_fmt(row.range_shift_cents, 1, '', 0, True)} "
-            f"| {row.warnings or 'ok'} |"
-        )
+    numbers = ["voiced", "jumps/s", "disagreement", "harmonic", "median (c)", "shift (c)"]
+    rows = [
+        [
+            row.recording,
+            row.singer,
+            _fmt(row.voiced_share, 100, "%"),
+            _fmt(row.jump_rate, 1, "", 2),
+            _fmt(row.disagreement, 100, "%"),
+            _fmt(row.harmonic_share, 100, "%"),
+            _fmt(row.median_cents, 1, "", 0),
+            _fmt(row.range_shift_cents, 1, "", 0, True),
+            row.warnings or "ok",
+        ]
+        for row in ordered.itertuples(index=False)
+    ]
+    lines.append(markdown_table(rows, ["recording", "singer", *numbers, "warnings"], right=numbers))
     return "\n".join(lines) + "\n"
 
 

@@ -1,1 +1,1 @@
-"""Figures of the pipeline."""
+"""Figures and markdown tables of the pipeline."""

@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 
 from cantaor.pitch.f0 import hz_to_cents
-from cantaor.report.figures import F0_COLOUR, STYLE, import_matplotlib
-from cantaor.util.atomic import atomic_path
+from cantaor.report.figures import F0_COLOUR, new_figure, save_figure
 
 VOICED_COLOUR = "#92c5de"
 PHRASE_COLOUR = "#b2182b"
@@ -87,10 +86,6 @@ def plot_f0_phrases(
     -------
     (png, svg) : Path
     """
-    mpl = import_matplotlib()
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     time_s = f0_table["time_s"].to_numpy(dtype=np.float64)
     cents = f0_table["pitch_cents"].to_numpy(dtype=np.float64)
     voiced = f0_table["voiced"].to_numpy(dtype=bool)
@@ -98,13 +93,7 @@ def plot_f0_phrases(
     if phrase.shape != time_s.shape:
         raise ValueError(f"phrase has {phrase.size} frames, the f0 table {time_s.size}")
 
-    path = Path(path)
-    if path.suffix.lower() in {".png", ".svg"}:
-        path = path.with_suffix("")
-    png, svg = Path(f"{path}.png"), Path(f"{path}.svg")
-    with mpl.rc_context(STYLE):
-        figure = Figure(figsize=(12, 3.6), layout="constrained")
-        FigureCanvasAgg(figure)
+    with new_figure(12, 3.6) as figure:
         axes = figure.subplots()
         # One collection for every voiced run (a long recording has thousands).
         axes.broken_barh(
@@ -124,22 +113,7 @@ def plot_f0_phrases(
                 label="truth",
             )
         axes.plot(time_s, cents, color=F0_COLOUR, linewidth=0.9, label="f0")
-        # Phrase spans as bars along the top, numbered, with their edges as dashed lines.
-        top = axes.get_xaxis_transform()
-        for index, start, end in phrase_spans(time_s, phrase):
-            axes.plot([start, end], [0.97, 0.97], color=PHRASE_COLOUR, linewidth=3, transform=top)
-            axes.axvline(start, color=PHRASE_COLOUR, linewidth=0.7, linestyle="--")
-            axes.axvline(end, color=PHRASE_COLOUR, linewidth=0.7, linestyle=":")
-            axes.text(
-                (start + end) / 2.0,
-                0.92,
-                str(index),
-                transform=top,
-                ha="center",
-                va="top",
-                fontsize=7,
-                color=PHRASE_COLOUR,
-            )
+        _mark_phrases(axes, phrase_spans(time_s, phrase))
         if not voiced.any():
             axes.text(
                 0.5, 0.5, "no voiced frames", transform=axes.transAxes, ha="center", va="center"
@@ -151,7 +125,23 @@ def plot_f0_phrases(
         if truth is not None:
             axes.legend(loc="lower right", fontsize=7)
         axes.set_title(title if title is not None else "f0, voiced regions and phrases")
-        for destination, metadata in ((png, {"Software": None}), (svg, {"Date": None})):
-            with atomic_path(destination) as tmp:
-                figure.savefig(tmp, format=destination.suffix[1:], metadata=metadata)
-    return png, svg
+        return save_figure(figure, path)
+
+
+def _mark_phrases(axes, spans: list[tuple[int, float, float]]) -> None:
+    """Phrase spans as bars along the top, numbered, with their edges as dashed lines."""
+    top = axes.get_xaxis_transform()
+    for index, start, end in spans:
+        axes.plot([start, end], [0.97, 0.97], color=PHRASE_COLOUR, linewidth=3, transform=top)
+        axes.axvline(start, color=PHRASE_COLOUR, linewidth=0.7, linestyle="--")
+        axes.axvline(end, color=PHRASE_COLOUR, linewidth=0.7, linestyle=":")
+        axes.text(
+            (start + end) / 2.0,
+            0.92,
+            str(index),
+            transform=top,
+            ha="center",
+            va="top",
+            fontsize=7,
+            color=PHRASE_COLOUR,
+        )

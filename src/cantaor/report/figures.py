@@ -101,7 +101,7 @@ def import_matplotlib():
 
 
 @contextmanager
-def _figure(width_in: float, height_in: float) -> Iterator:
+def new_figure(width_in: float, height_in: float) -> Iterator:
     """A new Agg figure drawn under :data:`STYLE`, with constrained layout."""
     mpl = import_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -113,7 +113,7 @@ def _figure(width_in: float, height_in: float) -> Iterator:
         yield figure
 
 
-def _save(figure, path: str | os.PathLike) -> tuple[Path, Path]:
+def save_figure(figure, path: str | os.PathLike) -> tuple[Path, Path]:
     """Write ``figure`` as PNG and SVG (atomically, reproducibly); return both paths."""
     png, svg = _destinations(path)
     for destination, metadata in ((png, {"Software": None}), (svg, {"Date": None})):
@@ -208,15 +208,8 @@ def plot_contour(
         When the phrase has neither symbols nor segments, or the two disagree.
     """
     symbols = symbols_table[symbols_table["phrase"] == phrase].sort_values("position")
-    if segments is not None:
-        chosen = segments[segments["phrase"] == phrase].sort_values("segment")
-        if chosen.empty:
-            raise ValueError(f"phrase {phrase} has no segments")
-        if len(symbols) != len(chosen) - 1:
-            raise ValueError(
-                f"phrase {phrase}: {len(chosen)} segments but {len(symbols)} symbols "
-                "(expected one fewer symbol than segments)"
-            )
+    chosen = None if segments is None else _phrase_segment_rows(segments, symbols, phrase)
+    if chosen is not None:
         span = (float(chosen["start_s"].min()), float(chosen["end_s"].max()))
     elif symbols.empty:
         raise ValueError(f"phrase {phrase} has no symbols to draw")
@@ -231,7 +224,7 @@ def plot_contour(
         keep = (time_s >= span[0] - 1e-9) & (time_s < span[1] - 1e-9)
     time_s, cents = time_s[keep], cents[keep]
 
-    if segments is not None:
+    if chosen is not None:
         start = chosen["start_s"].to_numpy(dtype=np.float64)
         end = chosen["end_s"].to_numpy(dtype=np.float64)
         pitch = chosen["pitch_cents"].to_numpy(dtype=np.float64)
@@ -239,7 +232,7 @@ def plot_contour(
         start, end, pitch = _phrase_segments(symbols, time_s, cents, centers_cents)
     labels = symbols["symbol"].tolist()
 
-    with _figure(10, 3.8) as figure:
+    with new_figure(10, 3.8) as figure:
         left, right = figure.subplots(1, 2, sharey=True)
         left.plot(time_s, cents, color=F0_COLOUR, linewidth=1.0)
         left.set_title("f0")
@@ -263,7 +256,20 @@ def plot_contour(
         right.set_title("contour approximation")
         right.set_xlabel("time (s)")
         figure.suptitle(title if title is not None else f"phrase {phrase}")
-        return _save(figure, path)
+        return save_figure(figure, path)
+
+
+def _phrase_segment_rows(segments: pd.DataFrame, symbols: pd.DataFrame, phrase: int):
+    """The phrase's segments in order, checked against its symbols (one fewer)."""
+    chosen = segments[segments["phrase"] == phrase].sort_values("segment")
+    if chosen.empty:
+        raise ValueError(f"phrase {phrase} has no segments")
+    if len(symbols) != len(chosen) - 1:
+        raise ValueError(
+            f"phrase {phrase}: {len(chosen)} segments but {len(symbols)} symbols "
+            "(expected one fewer symbol than segments)"
+        )
+    return chosen
 
 
 def plot_motif_statistics(
@@ -305,7 +311,7 @@ def plot_motif_statistics(
         ("mean_length", "mean motif length\n(symbols)", "{:.1f}"),
         ("mean_duration_s", "mean instance\nduration (s)", "{:.2f}"),
     )
-    with _figure(max(9.0, 0.5 * len(singers) * len(panels) + 2), 3.4) as figure:
+    with new_figure(max(9.0, 0.5 * len(singers) * len(panels) + 2), 3.4) as figure:
         axes = figure.subplots(1, len(panels))
         positions = np.arange(len(singers))
         for axis, (column, label, number) in zip(axes, panels, strict=True):
@@ -317,7 +323,7 @@ def plot_motif_statistics(
             axis.grid(axis="x", visible=False)
             axis.margins(y=0.15)
         figure.suptitle(title)
-        return _save(figure, path)
+        return save_figure(figure, path)
 
 
 def plot_training_curves(
@@ -352,7 +358,7 @@ def plot_training_curves(
         if history.empty:
             raise ValueError(f"history of {model} has no epochs")
     colours = model_colours(list(histories))
-    with _figure(2 * PANEL_WIDTH_IN + 1.6, 3.2) as figure:
+    with new_figure(2 * PANEL_WIDTH_IN + 1.6, 3.2) as figure:
         loss_axis, accuracy_axis = figure.subplots(1, 2, sharex=True)
         for model, history in histories.items():
             epoch = history["epoch"].to_numpy()
@@ -384,7 +390,7 @@ def plot_training_curves(
         labels = [*histories, "training", "validation", "kept (lowest validation loss)"]
         figure.legend(handles, labels, loc="outside right center", frameon=False)
         figure.suptitle(title)
-        return _save(figure, path)
+        return save_figure(figure, path)
 
 
 def plot_confusion_matrices(
@@ -424,7 +430,7 @@ def plot_confusion_matrices(
         matrices[model] = (labels, counts)
     n_labels = max(len(labels) for labels, _ in matrices.values())
     panel = max(2.6, 0.45 * n_labels + 1.2)
-    with _figure(panel * len(matrices) + 1.0, panel + 0.6) as figure:
+    with new_figure(panel * len(matrices) + 1.0, panel + 0.6) as figure:
         axes = np.atleast_1d(figure.subplots(1, len(matrices)))
         image = None
         for axis, (model, (labels, counts)) in zip(axes, matrices.items(), strict=True):
@@ -457,7 +463,7 @@ def plot_confusion_matrices(
             axis.set_title(f"{model}{suffix}")
         figure.colorbar(image, ax=list(axes), shrink=0.8, label="share of the true singer's items")
         figure.suptitle(title)
-        return _save(figure, path)
+        return save_figure(figure, path)
 
 
 def plot_embedding_maps(
@@ -496,7 +502,7 @@ def plot_embedding_maps(
     rows = -(-len(maps) // columns)
     spare_panel = columns * rows > len(maps)
     width_in = PANEL_WIDTH_IN * columns + (0.0 if spare_panel else 1.4)
-    with _figure(width_in, (PANEL_WIDTH_IN + 0.3) * rows + 0.4) as figure:
+    with new_figure(width_in, (PANEL_WIDTH_IN + 0.3) * rows + 0.4) as figure:
         grid = np.atleast_1d(figure.subplots(rows, columns, squeeze=False).ravel())
         axes = grid[: len(maps)]
         for spare in grid[len(maps) :]:
@@ -538,7 +544,7 @@ def plot_embedding_maps(
                 handles, [*singers, *SUBSET_MARKERS], loc="outside right center", **legend
             )
         figure.suptitle(title)
-        return _save(figure, path)
+        return save_figure(figure, path)
 
 
 def plot_results_grid(
@@ -579,50 +585,15 @@ def plot_results_grid(
     cells = list(dict.fromkeys(zip(results["dataset"], results["feature"], strict=True)))
     splits = sorted(set(results["split"]), key=lambda s: (s != "group", s))
     colours = model_colours(models)
-    width = 0.8 / (2 * len(models))
     positions = np.arange(len(cells))
-    with _figure(
+    with new_figure(
         max(6.0, 0.9 * len(cells) * max(1.0, len(models) / 2) + 2.5), 2.6 * len(splits) + 0.8
     ) as figure:
         axes = np.atleast_1d(figure.subplots(len(splits), 1, sharex=True, squeeze=False)[:, 0])
         for axis, split in zip(axes, splits, strict=True):
             rows = results[results["split"] == split]
-            for m, model in enumerate(models):
-                ours, paper = [], []
-                for dataset, feature in cells:
-                    row = rows[
-                        (rows["model"] == model)
-                        & (rows["dataset"] == dataset)
-                        & (rows["feature"] == feature)
-                    ]
-                    ours.append(float(row["accuracy"].iloc[0]) * 100 if len(row) else np.nan)
-                    paper.append(float(row["paper_accuracy"].iloc[0]) if len(row) else np.nan)
-                offset = -0.4 + (2 * m + 0.5) * width
-                bars = axis.bar(positions + offset, ours, width, color=colours[model])
-                axis.bar_label(bars, fmt="%.0f", fontsize=6, padding=1)
-                axis.bar(
-                    positions + offset + width,
-                    paper,
-                    width,
-                    facecolor="none",
-                    edgecolor=colours[model],
-                    hatch="////",
-                    linewidth=0.8,
-                )
-            baselines = rows[rows["model"].astype(str).str.startswith("baseline: ")]
-            for position, (dataset, feature) in zip(positions, cells, strict=True):
-                cell = baselines[
-                    (baselines["dataset"] == dataset) & (baselines["feature"] == feature)
-                ]
-                if len(cell):
-                    axis.hlines(
-                        float(cell["accuracy"].max()) * 100,
-                        position - 0.45,
-                        position + 0.45,
-                        colors=BASELINE_COLOUR,
-                        linestyles="--",
-                        linewidth=1.2,
-                    )
+            _draw_model_bars(axis, rows, models, cells, colours)
+            _draw_best_baselines(axis, rows, cells)
             axis.set_ylim(0, 105)
             axis.set_ylabel("test accuracy (%)")
             axis.set_title(f"{split} split")
@@ -638,4 +609,45 @@ def plot_results_grid(
         figure.suptitle(
             title if title is not None else "Test accuracy per grid cell, ours and the paper's"
         )
-        return _save(figure, path)
+        return save_figure(figure, path)
+
+
+def _draw_model_bars(axis, rows: pd.DataFrame, models: list, cells: list, colours: dict) -> None:
+    """Per cell, each model's filled bar (ours) beside its hatched bar (the paper's)."""
+    width = 0.8 / (2 * len(models))
+    positions = np.arange(len(cells))
+    for m, model in enumerate(models):
+        ours, paper = [], []
+        for dataset, feature in cells:
+            same = (rows["model"] == model) & (rows["dataset"] == dataset)
+            row = rows[same & (rows["feature"] == feature)]
+            ours.append(float(row["accuracy"].iloc[0]) * 100 if len(row) else np.nan)
+            paper.append(float(row["paper_accuracy"].iloc[0]) if len(row) else np.nan)
+        offset = -0.4 + (2 * m + 0.5) * width
+        bars = axis.bar(positions + offset, ours, width, color=colours[model])
+        axis.bar_label(bars, fmt="%.0f", fontsize=6, padding=1)
+        axis.bar(
+            positions + offset + width,
+            paper,
+            width,
+            facecolor="none",
+            edgecolor=colours[model],
+            hatch="////",
+            linewidth=0.8,
+        )
+
+
+def _draw_best_baselines(axis, rows: pd.DataFrame, cells: list) -> None:
+    """A dashed line across each cell at the best baseline's accuracy."""
+    baselines = rows[rows["model"].astype(str).str.startswith("baseline: ")]
+    for position, (dataset, feature) in enumerate(cells):
+        cell = baselines[(baselines["dataset"] == dataset) & (baselines["feature"] == feature)]
+        if len(cell):
+            axis.hlines(
+                float(cell["accuracy"].max()) * 100,
+                position - 0.45,
+                position + 0.45,
+                colors=BASELINE_COLOUR,
+                linestyles="--",
+                linewidth=1.2,
+            )

@@ -64,11 +64,8 @@ def validation_lines(items: pd.DataFrame) -> list[str]:
 
 
 def _file_digest(path: str | os.PathLike) -> str:
-    digest = hashlib.blake2b(digest_size=16)
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
 
 
 def run_training(

@@ -14,7 +14,6 @@ batch of items is read and converted to float32 at a time.
 import functools
 import hashlib
 import math
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cantaor.models import build_model
+from cantaor.util.atomic import atomic_path
 from cantaor.util.progress import Progress, format_seconds, terminal
 
 HISTORY_COLUMNS = [
@@ -729,11 +729,8 @@ def _resume(path, fingerprint, config, model, optimizer, scaler, device) -> dict
 
 def _atomic_save(obj, path) -> None:
     """torch.save to a temporary file, then rename, so readers never see half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    torch.save(obj, temporary)
-    os.replace(temporary, path)
+    with atomic_path(path) as temporary:
+        torch.save(obj, temporary)
 
 
 def _cpu_copy(state_dict) -> dict:

@@ -17,17 +17,18 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "write_json", "write_text"]
+__all__ = ["atomic_path", "current_umask", "write_json", "write_text"]
 
 
-def _current_umask() -> int:
+def current_umask() -> int:
+    """This process's umask (read by setting it and setting it back)."""
     mask = os.umask(0)
     os.umask(mask)
     return mask
 
 
 # mkstemp creates files readable by their owner only; outputs get the usual permissions.
-_FILE_MODE = 0o666 & ~_current_umask()
+_FILE_MODE = 0o666 & ~current_umask()
 
 
 @contextlib.contextmanager
