@@ -50,6 +50,7 @@ IMPORT_TO_PYPI = {
     "swift_f0": "swift-f0",
     "tqdm": "tqdm",
     "tabulate": "tabulate",
+    "resemblyzer": "resemblyzer",
 }
 
 

@@ -401,3 +401,33 @@ def test_a_sample_sheet_fold_column_must_be_complete(tmp_path):
     result = snakemake(tmp_path, "--dry-run", check=False)
     assert result.returncode != 0
     assert "recordings.tsv: the fold column is empty for r2" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("strategy", ["group", "kfold"])
+def test_validation_never_shares_a_recording_with_training_when_groups_allow(strategy, seed):
+    # Singers with 1 to 5 recordings; folds of the kfold strategy as in the workflow.
+    index = _index(
+        {singer: [f"{singer}{k}" for k in range(n)] for singer, n in zip("ABCDE", (1, 2, 3, 4, 5))}
+    )
+    index = index.assign(content_hash=index["item_id"])
+    folds = {"fold": 1, "n_folds": 3} if strategy == "kfold" else {}
+    for fold in range(1, 4) if folds else [None]:
+        if fold:
+            folds["fold"] = fold
+        split, report = split_with_report(index, strategy=strategy, seed=seed, **folds)
+        merged = index.merge(split)
+        for singer, items in merged.groupby("singer"):
+            recordings = {
+                subset: set(items.loc[items["subset"] == subset, "recording"])
+                for subset in ("train", "validation", "test")
+            }
+            assert recordings["validation"], f"{singer}: no validation items"
+            source = report["validation_source"][singer]
+            # A recording for test, one for validation, one (or more) to train on.
+            if len(recordings["train"] | recordings["validation"]) >= 2:
+                assert source == "groups"
+                assert not recordings["validation"] & recordings["train"], singer
+            else:
+                assert source == "phrases"
+                assert recordings["validation"] == recordings["train"]

@@ -309,6 +309,100 @@ def get_fold_baseline_metrics(wildcards=None):
     ]
 
 
+def get_speaker_runs():
+    # The speaker-encoder baseline embeds recordings' audio: not for pre-cut clips.
+    if (
+        not config["evaluation"]["speaker_encoder"]
+        or config["corpus"]["source"] == "clips"
+    ):
+        return []
+    return [
+        {"dataset": entry["dataset"], "feature": "audio", "split": entry["split"]}
+        for entry in get_dataset_splits()
+    ]
+
+
+def get_speaker_metrics(wildcards=None):
+    return [
+        "results/evaluation/{dataset}/{split}/speaker_encoder.json".format(**run)
+        for run in get_speaker_runs()
+    ]
+
+
+def get_speaker_embeddings(wildcards=None):
+    return expand("results/speaker/{recording}.parquet", recording=RECORDINGS)
+
+
+def get_speaker_indexes(wildcards=None):
+    # The split's index (its item ids and spans), per dataset.
+    feature = config["features"]["kinds"][0]
+    return {
+        dataset: f"results/features/{dataset}/{feature}.index.parquet"
+        for dataset in get_datasets()
+    }
+
+
+def get_kfold_prediction_runs():
+    """Every k-fold predictions file with its run: models, baselines, speaker encoder."""
+    runs = [
+        (
+            run,
+            "results/models/{dataset}/{split}/{feature}/{model}/predictions.parquet".format(
+                **run
+            ),
+        )
+        for run in get_fold_runs()
+    ]
+    runs += [
+        (
+            run,
+            "results/evaluation/{dataset}/{split}/{feature}/baselines.predictions.parquet".format(
+                **run
+            ),
+        )
+        for run in get_fold_baseline_runs()
+    ]
+    runs += [
+        (
+            run,
+            "results/evaluation/{dataset}/{split}/speaker_encoder.predictions.parquet".format(
+                **run
+            ),
+        )
+        for run in get_speaker_runs()
+        if _is_fold(run)
+    ]
+    return runs
+
+
+def get_figure_runs():
+    # Per-cell figures for the splits other than the k folds (kfold.md reports those),
+    # or for the first fold when the folds are all there is: a t-SNE map per fold
+    # would cost more than the fold's evaluation.
+    runs = [run for run in get_baseline_runs() if not _is_fold(run)]
+    first = get_splits()[0]
+    return runs or [run for run in get_baseline_runs() if run["split"] == first]
+
+
+def get_kfold_splits():
+    return [
+        entry for entry in get_dataset_splits() if entry["split"].startswith("fold")
+    ]
+
+
+def get_kfold_leakage(wildcards=None):
+    return [
+        "results/split/{dataset}.{split}.leakage.json".format(**entry)
+        for entry in get_kfold_splits()
+    ]
+
+
+def get_kfold_report(wildcards=None):
+    if "kfold" not in config["split"]["strategies"]:
+        return []
+    return ["results/report/kfold.csv"]
+
+
 def _sorted_mapping(value):
     if isinstance(value, dict):
         return {key: _sorted_mapping(value[key]) for key in sorted(value)}
@@ -374,7 +468,7 @@ def get_final_output():
         split=get_splits(),
     )
     if "kfold" in config["split"]["strategies"]:
-        outputs += ["results/report/folds.md"]
+        outputs += ["results/report/folds.md", "results/report/kfold.md"]
     outputs += [
         "results/evaluation/{dataset}/{split}/{feature}/{model}/metrics.md".format(
             **run
@@ -388,7 +482,7 @@ def get_final_output():
         "results/figures/{dataset}/{split}/{feature}/{figure}.png".format(
             **run, figure=figure
         )
-        for run in get_baseline_runs()
+        for run in get_figure_runs()
         for figure in ("training_curves", "confusion", "embedding_map")
     ]
     if config["corpus"]["source"] == "clips":

@@ -9,6 +9,7 @@ run_baseline_evaluation(
     index_path=snakemake.input.index,
     split_path=snakemake.input.split,
     metrics_path=snakemake.output.metrics,
+    predictions_path=snakemake.output.predictions,
     markdown_path=snakemake.output.markdown,
     title=snakemake.params.title,
     seed=snakemake.params.train["seed"],

@@ -2,6 +2,8 @@
 
 import json
 
+import pandas as pd
+
 from cantaor.evaluation.results import results_frame, results_table
 from cantaor.util.atomic import atomic_path, write_text
 
@@ -15,6 +17,7 @@ splits = []
 for entry, path in zip(p.splits, snakemake.input.leakage, strict=True):
     with open(path, encoding="utf-8") as handle:
         splits.append({**entry, "report": json.load(handle)})
-write_text(results_table(frame, splits), snakemake.output.table)
+pooled = pd.read_csv(snakemake.input.kfold[0]) if snakemake.input.kfold else None
+write_text(results_table(frame, splits, pooled), snakemake.output.table)
 with atomic_path(snakemake.output.csv) as tmp:
     frame.to_csv(tmp, index=False)

@@ -59,6 +59,14 @@ STRATEGIES = ("group", "random", "random_paper", "kfold")
 # Strategies that split items at random, ignoring split units.
 RANDOM_STRATEGIES = ("random", "random_paper")
 SUBSETS = ("train", "validation", "test", "excluded")
+#: Where a singer's validation items come from, as the split report states it:
+#: ``groups``: whole split groups (recordings) none of whose items train, so early
+#: stopping and model selection see recordings the model never heard; ``phrases``:
+#: whole phrases held out of the singer's only training group (a singer with fewer
+#: than three groups in a held-out split: the recording's conditions are shared with
+#: training, so validation cannot see overfitting to the recording); ``random``:
+#: items drawn at random (random strategies); ``excluded``/``none``: no validation.
+VALIDATION_SOURCES = ("groups", "phrases", "random", "excluded", "none")
 UNTESTABLE = ("train", "exclude")
 
 
@@ -166,7 +174,9 @@ def split_with_report(
         two units, or no item left: never in test by a unit-keeping
         strategy) with ``untestable_reasons`` (singer -> why, the one
         computation every report shows), ``singers_without_items`` (singers of
-        ``all_items`` with no item in ``index``), ``items_per_subset`` and
+        ``all_items`` with no item in ``index``), ``validation_source``
+        (singer -> one of :data:`VALIDATION_SOURCES`: whether early stopping
+        sees recordings the model never trained on), ``items_per_subset`` and
         ``test_items_per_singer``.
     """
     if strategy not in STRATEGIES:
@@ -206,17 +216,21 @@ def split_with_report(
         untestable_reasons=reasons,
         singers_without_items=sorted(set(reasons) - set(home)),
     )
+    # Where each singer's validation items come from (VALIDATION_SOURCES).
+    validation_source: dict[str, str] = {}
     if strategy in RANDOM_STRATEGIES:
+        validation_source = dict.fromkeys(home, "random")
         order = rng.permutation(len(index))
         n_test = round(test_fraction * len(index))
         n_validation = round(validation_fraction * (len(index) - n_test))
         subset.iloc[order[:n_test]] = "test"
         subset.iloc[order[n_test : n_test + n_validation]] = "validation"
     else:
-        for singer_units in home.values():
+        for singer, singer_units in home.items():
             if len(singer_units) < 2:
                 if untestable == "exclude":
                     subset[units.isin(singer_units).to_numpy()] = "excluded"
+                    validation_source[singer] = "excluded"
                     continue
             if strategy == "kfold":
                 test_units = [unit for unit in singer_units if fold_of[unit] == fold - 1]
@@ -227,16 +241,19 @@ def split_with_report(
             subset[units.isin(test_units).to_numpy()] = "test"
             if validation_units:
                 subset[units.isin(validation_units).to_numpy()] = "validation"
+                validation_source[singer] = "groups"
                 continue
             # One training unit: hold out whole phrases (and whatever shares
             # audio with them), so no audio straddles train and validation.
             train_items = index[units.isin(remaining).to_numpy()]
+            validation_source[singer] = "phrases" if not train_items.empty else "none"
             if train_items.empty:
                 continue
             parts = components(train_items, link=("content", "overlap", "audio"), phrase=True)
             held = _take(sorted(parts.unique()), validation_fraction, rng, keep=1)
             subset[parts.index[parts.isin(held)]] = "validation"
     split = pd.DataFrame({"item_id": index["item_id"], "subset": subset})
+    report["validation_source"] = {str(k): validation_source[k] for k in sorted(validation_source)}
     report["items_per_subset"] = {
         name: int((subset == name).sum()) for name in SUBSETS if (subset == name).any()
     }

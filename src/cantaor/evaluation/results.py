@@ -11,8 +11,9 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 
 from cantaor.features.store import open_store
-from cantaor.training.jobs import PROBABILITY_PREFIX, load_items
+from cantaor.training.jobs import PROBABILITY_PREFIX, load_items, prediction_frame
 from cantaor.util.atomic import write_json, write_text
+from cantaor.util.parquet import write_parquet
 from cantaor.util.provenance import package_versions, versions_line
 
 
@@ -49,9 +50,16 @@ def run_baseline_evaluation(
     markdown_path,
     title: str,
     seed: int = 0,
+    predictions_path=None,
     log: Callable[[str], None] = print,
 ) -> dict:
-    """Every baseline (:mod:`cantaor.evaluation.baselines`) on the test subset, with its metrics."""
+    """Every baseline (:mod:`cantaor.evaluation.baselines`) on the test subset, with its metrics.
+
+    With ``predictions_path``, the test probabilities of every baseline are
+    written there too: the predictions schema of :mod:`cantaor.training.jobs`
+    with a ``baseline`` column, for scores pooled over folds
+    (:mod:`cantaor.evaluation.pooled`).
+    """
     from cantaor.evaluation.baselines import duplicate_share, run_baselines
     from cantaor.evaluation.metrics import evaluate_predictions, metrics_to_markdown
 
@@ -73,6 +81,7 @@ def run_baseline_evaluation(
         "baselines": {},
     }
     sections = [f"# Baselines: {title}", ""]
+    frames = []
     for name, proba in probabilities.items():
         metrics = evaluate_predictions(
             y_true=test["singer"].tolist(),
@@ -81,10 +90,13 @@ def run_baseline_evaluation(
             recordings=test["recording"].tolist(),
         )
         results["baselines"][name] = metrics
+        frames.append(prediction_frame(test, proba, classes).assign(baseline=name))
         sections.append(metrics_to_markdown(metrics, title=name).replace("\n# ", "\n## ", 1))
         log(f"{name}: accuracy {metrics['accuracy']:.4f}")
     write_json(results, metrics_path)
     write_text("\n".join(sections), markdown_path)
+    if predictions_path is not None:
+        write_parquet(pd.concat(frames, ignore_index=True), predictions_path)
     return results
 
 
@@ -203,12 +215,18 @@ def splits_markdown(splits: Sequence[dict]) -> list[str]:
     return lines
 
 
-def results_table(frame: pd.DataFrame, splits: Sequence[dict] = ()) -> str:
+def results_table(
+    frame: pd.DataFrame, splits: Sequence[dict] = (), pooled: pd.DataFrame | None = None
+) -> str:
     """Markdown of :func:`results_frame`: models first, then the baselines.
 
     ``splits`` (as :func:`splits_markdown` takes them) adds what every split
-    leaks and which singers it cannot test.
+    leaks and which singers it cannot test. ``pooled`` (the k-fold scores of
+    :func:`cantaor.evaluation.pooled.pooled_frame`) leads the page when given:
+    every recording tested once, with intervals, beside the baselines.
     """
+    from cantaor.evaluation.pooled import pooled_table_lines
+
     number = _number
     header = [
         "| dataset | feature | model | split | test items | recordings | accuracy "
@@ -230,7 +248,7 @@ def results_table(frame: pd.DataFrame, splits: Sequence[dict] = ()) -> str:
         ]
 
     is_baseline = frame["model"].str.startswith("baseline: ")
-    lines = [
+    lines: list[str] = [
         "# cantaor results",
         "",
         "Test-set scores of every trained model. Read them against the split: `group` holds "
@@ -246,6 +264,20 @@ def results_table(frame: pd.DataFrame, splits: Sequence[dict] = ()) -> str:
         "When the two differ the classes are unbalanced: read the balanced accuracy. "
         "Recording figures score the mean item probabilities of each test recording.",
         "",
+    ]
+    if pooled is not None:
+        lines += [
+            "## Held-out recordings: group k-fold, pooled over the folds",
+            "",
+            *pooled_table_lines(pooled),
+            "",
+            "`results/report/kfold.md` adds the paper's claim (motif items against random "
+            "segments) tested on these folds, and where each fold's early stopping looked.",
+            "",
+            "## Every split",
+            "",
+        ]
+    lines += [
         *header,
         *rows(frame[~is_baseline]),
     ]
@@ -254,7 +286,9 @@ def results_table(frame: pd.DataFrame, splits: Sequence[dict] = ()) -> str:
             "",
             "Baselines on the same splits (a deep model's score is read against these; "
             "`mfcc_stats` is per-bin mean and std of the feature with logistic regression, "
-            "`nearest_duplicate` copies the label of an identical training clip):",
+            "`nearest_duplicate` copies the label of an identical training clip; "
+            "`speaker_encoder` is a pretrained speaker encoder's embedding of the item's "
+            "audio with logistic regression):",
             "",
             *header,
             *rows(frame[is_baseline]),

@@ -36,6 +36,33 @@ def load_items(index_path, split_path) -> pd.DataFrame:
     return items
 
 
+def validation_lines(items: pd.DataFrame) -> list[str]:
+    """Per singer: whether its validation items come from recordings it never trains on.
+
+    Early stopping and model selection can only see a model learning the
+    recording rather than the singer when validation recordings are unheard
+    in training; a singer with too few recording groups is validated on
+    held-out phrases of a training recording, and the log says so.
+    """
+    lines = []
+    for singer, part in items.groupby("singer", sort=True):
+        train = set(part.loc[part["subset"] == "train", "recording"])
+        validation = set(part.loc[part["subset"] == "validation", "recording"])
+        if not validation:
+            lines.append(f"validation, {singer}: no validation items")
+        elif validation & train:
+            lines.append(
+                f"validation, {singer}: held-out phrases of {len(validation & train)} training "
+                "recording(s) (too few recording groups to hold one out), so early stopping "
+                "cannot see overfitting to the recording"
+            )
+        else:
+            lines.append(
+                f"validation, {singer}: {len(validation)} recording(s) not used for training"
+            )
+    return lines
+
+
 def _file_digest(path: str | os.PathLike) -> str:
     with open(path, "rb") as handle:
         return hashlib.file_digest(handle, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
@@ -116,6 +143,8 @@ def run_training(
         f"{model_name}: {train_idx.size} train, {val_idx.size} validation items, "
         f"{len(classes)} singers; checkpoint {checkpoint.name}"
     )
+    for line in validation_lines(items):
+        log(line)
     result = train_model(
         features=open_store(tensor_path),
         lengths=items["n_frames"].to_numpy("int64"),
@@ -163,6 +192,23 @@ def run_training(
     )
 
 
+def prediction_frame(test: pd.DataFrame, proba: np.ndarray, classes) -> pd.DataFrame:
+    """The predictions schema (module docstring) of test items and their probabilities."""
+    predictions = pd.DataFrame(
+        {
+            "item_id": test["item_id"].to_numpy(),
+            "singer": test["singer"].to_numpy(),
+            "recording": test["recording"].to_numpy(),
+            "predicted": np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+            if len(test)
+            else np.array([], dtype=object),
+        }
+    )
+    for column, singer in enumerate(classes):
+        predictions[f"{PROBABILITY_PREFIX}{singer}"] = proba[:, column]
+    return predictions
+
+
 def run_prediction(
     *,
     model_path,
@@ -192,19 +238,7 @@ def run_prediction(
         indices=test_idx,
         device=device,
     )
-    test = items.iloc[test_idx]
-    predictions = pd.DataFrame(
-        {
-            "item_id": test["item_id"].to_numpy(),
-            "singer": test["singer"].to_numpy(),
-            "recording": test["recording"].to_numpy(),
-            "predicted": np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
-            if len(test)
-            else np.array([], dtype=object),
-        }
-    )
-    for column, singer in enumerate(classes):
-        predictions[f"{PROBABILITY_PREFIX}{singer}"] = proba[:, column]
+    predictions = prediction_frame(items.iloc[test_idx], proba, classes)
     write_parquet(predictions, predictions_path)
     log(f"{len(predictions)} test items predicted")
     return predictions
