@@ -1,0 +1,1 @@
+"""Training of the singer classifiers: the loop and what it can train against."""
