@@ -3,7 +3,7 @@
 Cuts ``--clips`` clips (log-normal durations, median 0.3 s, 0.15-2 s, float32 at
 22.05 kHz) from synthetic recordings: about half are new spans, a quarter copy
 an earlier clip exactly, a quarter overlap an earlier clip's span. Times
-:func:`cantaor.clips.shared_run_groups` (20 ms minimum run) and prints one row
+:func:`cantaor.dataset.clips.shared_run_groups` (20 ms minimum run) and prints one row
 per size: clips, samples, wall seconds (minimum of ``--repeat``), peak RSS of
 the process, and the groups found against the true groups (spans of one
 recording overlapping by 20 ms or more).
@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from cantaor.clips import shared_run_groups
+from cantaor.dataset.clips import shared_run_groups
 
 RATE = 22050
 

@@ -1,6 +1,6 @@
 """Every f0 backend on the realistic f0 test set: accuracy and CPU cost.
 
-The set is :func:`cantaor.demo.realistic_f0_set`: source-filter voices with weak
+The set is :func:`cantaor.demo.corpus.realistic_f0_set`: source-filter voices with weak
 fundamentals under strong formants, breath, jitter, shimmer, vibrato, glides and
 ornaments, in rooms with RT60 0.6-1.3 s, coloured noise at 22-45 dB SNR, mains hum, EQ
 and band limits, with the exact truth f0 and voicing. The default seed (2026) is not one
@@ -8,8 +8,8 @@ the swift backend's settings were chosen on (18 and 99).
 
 Backends: ``swift`` (``f0.method: swift`` with its defaults), ``swift-plain`` (the
 swift-f0 network alone, within fmin-fmax, confidence >= 0.5: what the steps of
-:func:`cantaor.pitch.swift` add), ``melodia``, ``pyin``, ``crepe-tiny``, ``crepe-full``
-(through :func:`cantaor.pitch.extract_f0`) and ``pesto`` (pesto-pitch 2.0.1 with the
+:func:`cantaor.pitch.f0.swift` add), ``melodia``, ``pyin``, ``crepe-tiny``, ``crepe-full``
+(through :func:`cantaor.pitch.f0.extract_f0`) and ``pesto`` (pesto-pitch 2.0.1 with the
 weights of its wheel, model mir-1k_g7, 10 ms steps, confidence >= 0.5 voiced, where it is
 installed: ``pip install --no-deps pesto-pitch==2.0.1 omegaconf``; its torchaudio and tqdm
 are replaced by stand-ins, as only its file reader uses them).
@@ -36,9 +36,9 @@ import types
 import numpy as np
 import pandas as pd
 
-from cantaor.demo import realistic_f0_set
-from cantaor.f0eval import METRICS, melody_scores
-from cantaor.pitch import extract_f0
+from cantaor.demo.corpus import realistic_f0_set
+from cantaor.demo.f0_accuracy import METRICS, melody_scores
+from cantaor.pitch.f0 import extract_f0
 
 BACKENDS = ("swift", "swift-plain", "melodia", "pyin", "crepe-tiny", "crepe-full", "pesto")
 FMIN_HZ, FMAX_HZ = 80.0, 1000.0

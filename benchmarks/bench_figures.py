@@ -8,14 +8,14 @@ Run from the repository root; it prints a markdown table:
 Rows:
 
 ``embed <model>``
-    :func:`cantaor.embeddings.embed_items` over ``--embed-items`` synthetic
+    :func:`cantaor.evaluation.embeddings.embed_items` over ``--embed-items`` synthetic
     log-mel items (128 bins, 20-120 real frames of 426), with the workflow's
     default model sizes (config/config.yaml), on the CPU: items per second.
 ``t-SNE <n> items``
-    :func:`cantaor.embeddings.tsne_map` of n embeddings (256 dimensions, 5
+    :func:`cantaor.evaluation.embeddings.tsne_map` of n embeddings (256 dimensions, 5
     singers as Gaussian clusters); 11,163 is the paper's corpus size.
 ``figure <name>``
-    Each plot function of :mod:`cantaor.figures` drawing a paper-sized input
+    Each plot function of :mod:`cantaor.report.figures` drawing a paper-sized input
     (5 singers, 3 models, 20 epochs, the full 3x3x3 grid on two splits), PNG
     and SVG written.
 
@@ -70,10 +70,10 @@ def main(argv=None):
 
     import torch
 
-    from cantaor import figures
-    from cantaor.embeddings import embed_items, tsne_map
+    from cantaor.evaluation.embeddings import embed_items, tsne_map
+    from cantaor.evaluation.paper import paper_result
     from cantaor.models import build_model
-    from cantaor.paper import paper_result
+    from cantaor.report import figures
 
     torch.set_num_threads(2)
     rng = np.random.default_rng(0)

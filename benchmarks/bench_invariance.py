@@ -11,9 +11,9 @@ which cannot see recording overfitting).
 
 Each variant switches on some of the training options of issue 19
 (``train.augmentation``, ``train.recording_normalization``,
-``train.recording_adversary``: :mod:`cantaor.train`) and trains the same model
-on the same folds through :func:`cantaor.train.train_model`. Beside them the
-baselines of :mod:`cantaor.baselines` (frame statistics + logistic regression,
+``train.recording_adversary``: :mod:`cantaor.training.loop`) and trains the same model
+on the same folds through :func:`cantaor.training.loop.train_model`. Beside them the
+baselines of :mod:`cantaor.evaluation.baselines` (frame statistics + logistic regression,
 fitted on the training recordings, and on training + validation recordings).
 
 Printed per row: balanced and item accuracy over every item of every
@@ -36,10 +36,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from cantaor.baselines import frame_statistics, mfcc_stats_baseline
-from cantaor.evaluate import evaluate_predictions
-from cantaor.features import open_store
-from cantaor.train import TrainConfig, predict_proba, train_model
+from cantaor.evaluation.baselines import frame_statistics, mfcc_stats_baseline
+from cantaor.evaluation.metrics import evaluate_predictions
+from cantaor.features.store import open_store
+from cantaor.training.loop import TrainConfig, predict_proba, train_model
 from cantaor.training.augment import AlbumAugmentation
 from cantaor.training.recording_norm import recording_offsets
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 JOB = (
     "import numpy as np\n"
-    "from cantaor.jitcache import import_librosa\n"
+    "from cantaor.util.jitcache import import_librosa\n"
     "librosa = import_librosa()\n"
     "audio = (0.3 * np.sin(np.arange(22050) * 2 * np.pi * 220 / 22050)).astype(np.float32)\n"
     "librosa.pyin(audio, fmin=80.0, fmax=1000.0, sr=22050)\n"

@@ -1,4 +1,4 @@
-"""Time cantaor.mining.mine_closed on synthetic contour databases (issues 4 and 20).
+"""Time cantaor.mining.bide.mine_closed on synthetic contour databases (issues 4 and 20).
 
 Run from the repository root; it prints markdown tables:
 
@@ -130,7 +130,7 @@ def worker(spec: dict, output: Path) -> None:
     """Mine once, pickle the patterns to ``output``, print the measurements as JSON."""
     from naive_gap_bide import mine_closed_naive
 
-    from cantaor.mining import _support_threshold, mine_closed
+    from cantaor.mining.bide import _support_threshold, mine_closed
 
     try:
         from prefixspan import PrefixSpan
@@ -638,7 +638,15 @@ def section_bounded(args, tmpdir):
     table(["sequences:", "closed patterns:", "CPU s:", "peak RSS MB (+mining):"], rows)
 
 
-HEAVY_MODULES = ("pandas", "torch", "librosa", "soundfile", "soxr", "essentia", "cantaor.io")
+HEAVY_MODULES = (
+    "pandas",
+    "torch",
+    "librosa",
+    "soundfile",
+    "soxr",
+    "essentia",
+    "cantaor.util.audio",
+)
 
 
 def section_startup(args, tmpdir):
@@ -774,7 +782,7 @@ def main() -> None:
         return
 
     started = time.perf_counter()
-    print("# cantaor.mining benchmarks\n")
+    print("# cantaor.mining.bide benchmarks\n")
     print("\n".join(machine_lines()))
     print(
         "- every figure comes from a fresh subprocess; peak RSS MB (+mining): the "

@@ -3,10 +3,10 @@
 Prints three tables:
 
 1. per backend, on a demo recording: audio seconds per wall second through
-   ``cantaor.pitch.extract_f0`` and through the underlying library called directly,
+   ``cantaor.pitch.f0.extract_f0`` and through the underlying library called directly,
    the wrapper's overhead, and the peak RSS of the process;
 2. peak RSS on a long recording (10 minutes by default: the demo recording tiled);
-3. ``cantaor.crepe.crepe`` against ``torchcrepe.predict`` on the same 16 kHz audio,
+3. ``cantaor.pitch.crepe.crepe`` against ``torchcrepe.predict`` on the same 16 kHz audio,
    model, hop (10 ms) and batch size: speed-up and pitch differences over the frames
    torchcrepe calls voiced (periodicity >= 0.5).
 
@@ -42,7 +42,7 @@ HOP_44K = 256
 
 
 def demo_audio(duration_s: float, sample_rate: int) -> np.ndarray:
-    from cantaor.demo import synthesize_recording
+    from cantaor.demo.corpus import synthesize_recording
 
     recording = synthesize_recording(
         singer_index=0,
@@ -85,7 +85,7 @@ def import_torchcrepe():
 
 
 def wrapper_call(backend: str, audio: np.ndarray, sample_rate: int, threads: int):
-    from cantaor.pitch import extract_f0
+    from cantaor.pitch.f0 import extract_f0
 
     method, _, model = backend.partition("-")
     options = {"crepe_model": model, "num_threads": threads} if method == "crepe" else {}
@@ -108,7 +108,7 @@ def direct_call(backend: str, audio: np.ndarray, sample_rate: int, threads: int)
             voicingTolerance=0.2,
         )(filtered)
     if method == "pyin":
-        from cantaor.jitcache import import_librosa
+        from cantaor.util.jitcache import import_librosa
 
         librosa = import_librosa()
 
@@ -120,7 +120,7 @@ def direct_call(backend: str, audio: np.ndarray, sample_rate: int, threads: int)
             frame_length=2048,
             hop_length=HOP_44K,
         )
-    from cantaor.crepe import crepe
+    from cantaor.pitch.crepe import crepe
 
     return crepe(
         audio, sample_rate=sample_rate, hop_length=HOP_44K, model=model, num_threads=threads
@@ -163,7 +163,7 @@ def worker_speed(args) -> dict:
 
 def worker_memory(args) -> dict:
     """Load a long file the way the f0 rule does and run the wrapper once."""
-    from cantaor.io import load_audio
+    from cantaor.util.audio import load_audio
 
     audio, rate = load_audio(args.path, sample_rate=44100)
     start = time.perf_counter()
@@ -178,7 +178,7 @@ def worker_memory(args) -> dict:
 def worker_torchcrepe(args) -> dict:
     import torch
 
-    from cantaor.crepe import crepe
+    from cantaor.pitch.crepe import crepe
 
     torch.set_num_threads(args.threads)
     torchcrepe = import_torchcrepe()

@@ -2,7 +2,7 @@
 
 Writes synthetic recordings (tones with vibrato and noise, 44.1 kHz) and an
 item table of motif-like spans over them, then builds each feature's store with
-:func:`cantaor.features.build_store`, the function the ``feature_store`` rule
+:func:`cantaor.features.store.build_store`, the function the ``feature_store`` rule
 calls, in a fresh subprocess per run so that its peak resident memory (from
 ``wait4``) is the build's alone. Prints one row per feature: items, recordings,
 feature, store size, wall seconds and peak RSS (the minimum of ``--repeat``
@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import soundfile
 
-from cantaor.features import FEATURES
+from cantaor.features.acoustic import FEATURES
 
 RATE = 44100
 
@@ -65,7 +65,7 @@ def make_corpus(folder: Path, *, n_items: int, n_recordings: int, duration_s: fl
 
 
 def child(args) -> None:
-    from cantaor.features import build_store
+    from cantaor.features.store import build_store
 
     items = pd.read_parquet(args.items_path)
     paths = dict(pd.read_csv(args.paths_csv).itertuples(index=False, name=None))

@@ -39,7 +39,7 @@ import torch.nn.functional as F
 import yaml
 
 from cantaor.models import build_model
-from cantaor.train import (
+from cantaor.training.loop import (
     CUDA_WIDTH_MULTIPLE,
     TrainConfig,
     batch_width,

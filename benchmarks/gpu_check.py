@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_training import N_BINS, model_options, split_60_20_20, synthetic_items
 
 from cantaor.models import MODELS, build_model
-from cantaor.train import TrainConfig, predict_proba, train_model
+from cantaor.training.loop import TrainConfig, predict_proba, train_model
 
 ROWS: list[dict] = []
 
@@ -141,8 +141,8 @@ def training_on_cuda(items: int, epochs: int) -> None:
 
 
 def crepe_on_cuda() -> None:
-    from cantaor.crepe import crepe
-    from cantaor.demo import synthesize_recording
+    from cantaor.demo.corpus import synthesize_recording
+    from cantaor.pitch.crepe import crepe
 
     audio = synthesize_recording(
         singer_index=0, recording_index=0, n_singers=3, duration_s=30.0, seed=3, sample_rate=16000

@@ -12,11 +12,11 @@ gap constraints", SDM 2008), written plainly:
   support; both are found by rescanning the sequences around the occurrences;
 - no BackScan pruning, no precomputed indexes, no flattened database.
 
-Closedness, as in :func:`cantaor.mining.mine_closed`, is judged over patterns
+Closedness, as in :func:`cantaor.mining.bide.mine_closed`, is judged over patterns
 of every length: ``min_length`` and ``max_length`` only select what is
 reported. The one-symbol extension checks are exact for contiguous patterns
 (``max_gap=0``, the setting the benchmark compares); for other bounded gaps
-they are Gap-BIDE's checks, which ``cantaor.mining``'s docstring shows can
+they are Gap-BIDE's checks, which ``cantaor.mining.bide``'s docstring shows can
 miss a longer witness. Unbounded gaps (``max_gap=None``) are not supported.
 """
 
@@ -41,7 +41,7 @@ def mine_closed_naive(
 ) -> list[tuple[tuple, int]]:
     """Closed patterns under a bounded gap constraint, by plain Gap-BIDE.
 
-    Same arguments and output as :func:`cantaor.mining.mine_closed` (``max_gap``
+    Same arguments and output as :func:`cantaor.mining.bide.mine_closed` (``max_gap``
     must be an integer): ``(pattern, support)`` pairs sorted by decreasing
     support, then decreasing length, then the symbols as strings.
     """

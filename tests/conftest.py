@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from cantaor.jitcache import import_librosa
+from cantaor.util.jitcache import import_librosa
 
 # Seed this session's private numba cache before any test module imports librosa.
 import_librosa()

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cantaor.baselines import (
+from cantaor.evaluation.baselines import (
     BASELINES,
     duplicate_share,
     duration_baseline,

@@ -11,7 +11,7 @@ import soundfile
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cantaor.clips import (
+from cantaor.dataset.clips import (
     CLIP_COLUMNS,
     CLIP_ITEM_COLUMNS,
     ClipError,
@@ -25,9 +25,9 @@ from cantaor.clips import (
     shared_run_groups,
     write_clip_manifest,
 )
-from cantaor.features import INDEX_COLUMNS, build_clip_store
-from cantaor.io import AudioError
-from cantaor.leakage import assign_groups, leakage_report
+from cantaor.dataset.leakage import assign_groups, leakage_report
+from cantaor.features.store import INDEX_COLUMNS, build_clip_store
+from cantaor.util.audio import AudioError
 
 
 def brute_force_groups(signals, min_samples, rates=None):
@@ -413,7 +413,7 @@ def test_clip_manifest_changes_only_with_the_clips(tmp_path):
 
 
 def test_clip_table_fold_column_states_the_kfold_folds(tmp_path):
-    from cantaor.split import split_dataset
+    from cantaor.dataset.split import split_dataset
 
     folder, _ = build_clip_folder(tmp_path / "clips")
     clips, _ = scan_clip_folder(folder)

@@ -1,11 +1,11 @@
-"""Cross-key constraints of the configuration (cantaor.configcheck)."""
+"""Cross-key constraints of the configuration (cantaor.config.check)."""
 
 from pathlib import Path
 
 import pytest
 import yaml
 
-from cantaor.configcheck import ConfigError, check_config, config_problems, corpus_problems
+from cantaor.config.check import ConfigError, check_config, config_problems, corpus_problems
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT = yaml.safe_load((REPO / "config/config.yaml").read_text())

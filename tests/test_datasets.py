@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cantaor.datasets import (
+from cantaor.dataset.items import (
     DATASETS,
     ITEM_COLUMNS,
     build_items,
@@ -12,7 +12,7 @@ from cantaor.datasets import (
     motifs_segment_items,
     random_items,
 )
-from cantaor.motifs import OCCURRENCE_COLUMNS
+from cantaor.mining.motifs import OCCURRENCE_COLUMNS
 
 
 def occurrence_table(spans):

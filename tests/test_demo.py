@@ -1,4 +1,4 @@
-"""Tests of the synthetic demo corpus (cantaor.demo)."""
+"""Tests of the synthetic demo corpus (cantaor.demo.corpus)."""
 
 import functools
 import itertools
@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 import soundfile
 
-from cantaor import demo
-from cantaor.demo import (
+from cantaor.demo import corpus as demo
+from cantaor.demo.corpus import (
     SINGER_PREFIX,
     DemoRecording,
     demo_sample_sheet,

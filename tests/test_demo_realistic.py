@@ -1,4 +1,4 @@
-"""Tests of the realistic recordings of the demo corpus (cantaor.demo)."""
+"""Tests of the realistic recordings of the demo corpus (cantaor.demo.corpus)."""
 
 import dataclasses
 import functools
@@ -7,9 +7,9 @@ import itertools
 import numpy as np
 import pytest
 
-from cantaor import demo
-from cantaor.demo import is_realistic, realistic_f0_set, synthesize_recording
-from cantaor.f0eval import melody_scores
+from cantaor.demo import corpus as demo
+from cantaor.demo.corpus import is_realistic, realistic_f0_set, synthesize_recording
+from cantaor.demo.f0_accuracy import melody_scores
 
 SAMPLE_RATE = 44100
 N_SINGERS = 4
@@ -145,7 +145,7 @@ def test_the_room_rings_on_after_each_phrase():
 
 def test_realistic_set_defeats_melodia_where_studio_recordings_do_not():
     """The set reproduces the failure on real voices: harmonics and tails taken for f0."""
-    from cantaor.pitch import extract_f0
+    from cantaor.pitch.f0 import extract_f0
 
     def rpa(rec):
         table = extract_f0(rec.audio, sample_rate=rec.sample_rate, method="melodia")

@@ -3,11 +3,11 @@
 import numpy as np
 import pandas as pd
 
-from cantaor.contour import contour_symbols, fit_clusters, segment_phrases
-from cantaor.demo import synthesize_recording
-from cantaor.motifs import build_dictionary
-from cantaor.pitch import hz_to_cents
-from cantaor.recovery import motif_recovery
+from cantaor.contour.symbols import contour_symbols, fit_clusters, segment_phrases
+from cantaor.demo.corpus import synthesize_recording
+from cantaor.demo.recovery import motif_recovery
+from cantaor.mining.motifs import build_dictionary
+from cantaor.pitch.f0 import hz_to_cents
 
 
 def test_planted_motifs_are_recovered_from_true_f0():

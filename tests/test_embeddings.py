@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 import torch
 
-from cantaor.embeddings import EMBEDDING_PREFIX, embed_items, embedding_matrix, tsne_map
+from cantaor.evaluation.embeddings import EMBEDDING_PREFIX, embed_items, embedding_matrix, tsne_map
 from cantaor.models import build_model
 
 TINY = {

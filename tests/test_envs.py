@@ -262,7 +262,7 @@ def script_requirements(script):
 
     The script's own imports, wherever they are; the imports inside functions of the
     cantaor modules it imports by name (the functions it calls, e.g. essentia inside
-    cantaor.pitch); and the module-level imports of every cantaor module loaded that way,
+    cantaor.pitch.f0); and the module-level imports of every cantaor module loaded that way,
     transitively.
     """
     script_eager, script_lazy = imports_of(script)
@@ -309,8 +309,8 @@ def test_rule_env_has_what_its_script_imports(rule):
 
 
 def test_requirements_follow_functions_of_imported_modules():
-    # f0.py imports cantaor.pitch, which imports essentia and librosa inside functions.
-    f0, pitch = REPO / "workflow/scripts/f0.py", module_file("cantaor.pitch")
+    # f0.py imports cantaor.pitch.f0, which imports essentia and librosa inside functions.
+    f0, pitch = REPO / "workflow/scripts/f0.py", module_file("cantaor.pitch.f0")
     _, lazy = imports_of(pitch)
     assert third_party(lazy) and third_party(lazy) <= script_requirements(f0)
-    assert third_party({"numpy.typing", "os.path", "cantaor.io"}) == {"numpy"}
+    assert third_party({"numpy.typing", "os.path", "cantaor.util.audio"}) == {"numpy"}

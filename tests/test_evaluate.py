@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from cantaor.evaluate import evaluate_predictions, metrics_to_markdown
+from cantaor.evaluation.metrics import evaluate_predictions, metrics_to_markdown
 
 CLASSES = ["AM", "EC", "TP"]
 
@@ -168,9 +168,9 @@ def test_results_table_gives_balanced_and_chance_figures_and_each_splits_story(t
 
     from test_leakage import build_leaky_clip_folder
 
-    from cantaor.clips import clip_items, scan_clip_folder
-    from cantaor.split import split_dataset
-    from cantaor.training_job import results_frame, results_table
+    from cantaor.dataset.clips import clip_items, scan_clip_folder
+    from cantaor.dataset.split import split_dataset
+    from cantaor.evaluation.results import results_frame, results_table
 
     # unbalanced: 8 AM items, 2 EC; the model always answers AM
     metrics = evaluate_predictions(

@@ -11,8 +11,8 @@ import soundfile
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cantaor.contour import contour_segments, segment_phrases, symbols_from_segments
-from cantaor.f0eval import (
+from cantaor.contour.symbols import contour_segments, segment_phrases, symbols_from_segments
+from cantaor.demo.f0_accuracy import (
     METRICS,
     SCORE_COLUMNS,
     accuracy_csv_frame,
@@ -22,9 +22,9 @@ from cantaor.f0eval import (
     score_recording,
     summarise_scores,
 )
-from cantaor.f0plot import phrase_spans, plot_f0_phrases, voiced_runs
-from cantaor.io import AudioError
-from cantaor.pitch import F0_COLUMNS, extract_f0, f0_of_file
+from cantaor.pitch.f0 import F0_COLUMNS, extract_f0, f0_of_file
+from cantaor.report.f0plot import phrase_spans, plot_f0_phrases, voiced_runs
+from cantaor.util.audio import AudioError
 
 # --- metrics against hand-computed values ----------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Tests of the per-recording f0 quality checks (cantaor.f0quality)."""
+"""Tests of the per-recording f0 quality checks (cantaor.pitch.quality)."""
 
 import functools
 import math
@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cantaor.demo import realistic_f0_set
-from cantaor.f0quality import (
+from cantaor.demo.corpus import realistic_f0_set
+from cantaor.pitch.f0 import extract_f0, hz_to_cents
+from cantaor.pitch.quality import (
     DEFAULT_LIMITS,
     QUALITY_COLUMNS,
     disagreement,
@@ -23,7 +24,6 @@ from cantaor.f0quality import (
     recording_quality,
     second_opinion,
 )
-from cantaor.pitch import extract_f0, hz_to_cents
 
 HOP_S = 0.01
 

@@ -4,20 +4,17 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from cantaor.features import (
+from cantaor.features.acoustic import (
     FEATURES,
-    INDEX_COLUMNS,
-    build_store,
     compute_feature,
-    content_hash,
     feature_bins,
     item_frames,
     logmel,
     mfcc,
-    open_store,
     spectrogram,
 )
-from cantaor.io import load_audio
+from cantaor.features.store import INDEX_COLUMNS, build_store, content_hash, open_store
+from cantaor.util.audio import load_audio
 
 
 def test_logmel_shape_and_frame_rate():

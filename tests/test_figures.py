@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cantaor.contour import (
+from cantaor.contour.symbols import (
     contour_segments,
     contour_symbols,
     contour_symbols_bands,
     segment_phrases,
 )
-from cantaor.figures import plot_contour  # imports matplotlib only when drawing
+from cantaor.report.figures import plot_contour  # imports matplotlib only when drawing
 
 pytest.importorskip("matplotlib")
 
@@ -82,7 +82,7 @@ def test_plot_contour_rejects_a_phrase_without_symbols(tmp_path, recording):
 
 # --- report figures -------------------------------------------------------------------
 
-from cantaor.figures import (  # noqa: E402
+from cantaor.report.figures import (  # noqa: E402
     MODEL_COLOURS,
     plot_confusion_matrices,
     plot_embedding_maps,
@@ -231,7 +231,11 @@ def test_a_stale_font_cache_lock_does_not_break_figures(tmp_path, guarded):
     lock.touch()
     stale = time.time() - 600
     os.utime(lock, (stale, stale))
-    draw = "from cantaor.figures import import_matplotlib\nimport_matplotlib()\n" if guarded else ""
+    draw = (
+        "from cantaor.report.figures import import_matplotlib\nimport_matplotlib()\n"
+        if guarded
+        else ""
+    )
     result = subprocess.run(
         [sys.executable, "-c", draw + script],
         env={**os.environ, "MPLCONFIGDIR": str(config)},

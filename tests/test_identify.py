@@ -20,27 +20,28 @@ import soundfile as sf
 import yaml
 
 from cantaor.cli import main
-from cantaor.contour import (
+from cantaor.contour.symbols import (
     contour_segments,
     fit_clusters,
     segment_phrases,
     symbols_from_segments,
 )
-from cantaor.datasets import build_items
-from cantaor.demo import write_demo_recording
-from cantaor.features import build_store, open_store
-from cantaor.identify import find_motif_occurrences, identify_recording
-from cantaor.io import atomic_path, load_audio, write_json
-from cantaor.mining import find_occurrences
-from cantaor.modeldir import (
+from cantaor.dataset.items import build_items
+from cantaor.demo.corpus import write_demo_recording
+from cantaor.features.store import build_store, open_store
+from cantaor.identify.modeldir import (
     FORMAT_VERSION,
     ModelDirError,
     export_model_dir,
     load_model_dir,
 )
-from cantaor.motifs import build_dictionary
-from cantaor.pitch import extract_f0
-from cantaor.train import TrainConfig, save_model, train_model
+from cantaor.identify.recording import find_motif_occurrences, identify_recording
+from cantaor.mining.bide import find_occurrences
+from cantaor.mining.motifs import build_dictionary
+from cantaor.pitch.f0 import extract_f0
+from cantaor.training.loop import TrainConfig, save_model, train_model
+from cantaor.util.atomic import atomic_path, write_json
+from cantaor.util.audio import load_audio
 
 SINGERS = ["S1", "S2", "S3"]
 DURATION_S = 7.0

@@ -8,15 +8,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import cantaor
-from cantaor.io import (
-    AudioError,
-    atomic_path,
-    clipped_share,
-    load_audio,
-    write_parquet,
-    write_text,
-)
-from cantaor.provenance import package_versions, parquet_versions, versions_line
+from cantaor.util.atomic import atomic_path, write_text
+from cantaor.util.audio import AudioError, clipped_share, load_audio
+from cantaor.util.parquet import write_parquet
+from cantaor.util.provenance import package_versions, parquet_versions, versions_line
 
 
 def test_atomic_path_moves_into_place_only_on_success(tmp_path):

@@ -1,4 +1,7 @@
-"""The numba cache race (numba issue 10128) cannot reach cantaor's processes (cantaor.jitcache)."""
+"""The numba cache race (numba issue 10128) cannot reach cantaor's processes.
+
+See cantaor.util.jitcache.
+"""
 
 import json
 import os
@@ -10,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from cantaor import jitcache
+from cantaor.util import jitcache
 
 WORKER = Path(__file__).with_name("jit_race_worker.py")
 
@@ -94,7 +97,8 @@ def test_many_processes_on_an_empty_cache_build_one_snapshot(tmp_path):
     script = (
         "import logging\n"
         "import numpy as np\n"
-        "from cantaor import features, pitch\n"
+        "from cantaor.features import acoustic as features\n"
+        "from cantaor.pitch import f0 as pitch\n"
         "logging.basicConfig(level=logging.INFO)\n"
         "t = np.arange(22050) / 22050\n"
         "audio = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)\n"
@@ -156,7 +160,7 @@ def test_an_unwritable_cache_root_falls_back_to_compiling(tmp_path, monkeypatch,
     monkeypatch.setitem(jitcache._state, "seeded", False)
     private = tmp_path / "private"
     private.mkdir()
-    with caplog.at_level("WARNING", logger="cantaor.jitcache"):
+    with caplog.at_level("WARNING", logger="cantaor.util.jitcache"):
         jitcache._seed(private)
     assert "set CANTAOR_CACHE_DIR to a writable directory" in caplog.text
     assert not any(private.iterdir())
@@ -176,4 +180,4 @@ def test_the_package_imports_librosa_only_through_the_seeded_cache():
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         if re.match(r"\s*(import librosa|from librosa\b|import numba|from numba\b)", line)
     ]
-    assert not bare, f"use cantaor.jitcache.import_librosa() instead: {bare}"
+    assert not bare, f"use cantaor.util.jitcache.import_librosa() instead: {bare}"

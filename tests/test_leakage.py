@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cantaor.leakage import (
+from cantaor.dataset.leakage import (
     assign_groups,
     components,
     deduplicate,
@@ -15,7 +15,7 @@ from cantaor.leakage import (
     leakage_report,
     phrase_keys,
 )
-from cantaor.split import split_with_report
+from cantaor.dataset.split import split_with_report
 
 # item_id, singer, recording (= group), start_s, end_s, content_hash
 HAND = [
@@ -343,7 +343,7 @@ def build_leaky_clip_folder(root, rate=22050):
 
 @pytest.fixture(scope="module")
 def leaky_items(tmp_path_factory):
-    from cantaor.clips import clip_items, scan_clip_folder
+    from cantaor.dataset.clips import clip_items, scan_clip_folder
 
     folder = build_leaky_clip_folder(tmp_path_factory.mktemp("leaky") / "clips")
     clips, _ = scan_clip_folder(folder)
@@ -359,7 +359,7 @@ def _recording_subsets(subsets, items):
 
 
 def test_copied_recording_joins_its_original_before_deduplication(leaky_items):
-    from cantaor.split import split_dataset
+    from cantaor.dataset.split import split_dataset
 
     groups = assign_groups(leaky_items).groupby(leaky_items["recording"]).agg(set)
     assert groups["J0"] == groups["J1"] and len(groups["J0"]) == 1
@@ -385,7 +385,7 @@ def test_copied_recording_joins_its_original_before_deduplication(leaky_items):
 
 
 def test_one_list_of_untestable_singers_with_reasons(leaky_items):
-    from cantaor.split import split_dataset
+    from cantaor.dataset.split import split_dataset
 
     _, report, markdown = split_dataset(leaky_items, "group", seed=3)
     reasons = report["untestable_reasons"]
@@ -413,7 +413,7 @@ def test_one_list_of_untestable_singers_with_reasons(leaky_items):
 
 
 def test_random_paper_keeps_copies_and_prints_its_leak(leaky_items):
-    from cantaor.split import split_dataset
+    from cantaor.dataset.split import split_dataset
 
     shares = []
     for seed in range(6):

@@ -1,4 +1,4 @@
-"""Tests for cantaor.mining: exact examples and a brute-force reference."""
+"""Tests for cantaor.mining.bide: exact examples and a brute-force reference."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cantaor import mining
-from cantaor.mining import find_occurrences, mine_closed, read_sequences, write_patterns_tsv
+from cantaor.mining import bide as mining
+from cantaor.mining.bide import find_occurrences, mine_closed, read_sequences, write_patterns_tsv
 
 GAP_SETTINGS = [(0, 0), (0, 1), (1, 2), (0, None), (1, None), (2, None), (0, 2), (2, 2)]
 
@@ -331,7 +331,8 @@ def test_mine_command_imports_neither_pandas_nor_audio_libraries(tmp_path):
         "for gap in ('0', 'none', '1'):\n"
         "    args = ['mine', sys.argv[1], '--min-support', '2', '--max-gap', gap]\n"
         "    assert main([*args, '-o', sys.argv[2], '-q']) == 0\n"
-        "heavy = {'pandas', 'torch', 'librosa', 'soundfile', 'soxr', 'essentia', 'cantaor.io'}\n"
+        "heavy = {'pandas', 'torch', 'librosa', 'soundfile', 'soxr', 'essentia',\n"
+        "         'cantaor.util.audio'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"
     )
     done = subprocess.run(

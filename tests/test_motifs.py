@@ -3,9 +3,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cantaor.contour import SYMBOL_COLUMNS
-from cantaor.datasets import ITEM_COLUMNS, motif_items
-from cantaor.motifs import DICTIONARY_COLUMNS, OCCURRENCE_COLUMNS, build_dictionary
+from cantaor.contour.symbols import SYMBOL_COLUMNS
+from cantaor.dataset.items import ITEM_COLUMNS, motif_items
+from cantaor.mining.motifs import DICTIONARY_COLUMNS, OCCURRENCE_COLUMNS, build_dictionary
 
 
 def contour_table(phrases):
@@ -103,7 +103,7 @@ def test_motif_items_drop_short_occurrences_and_carry_groups():
 
 
 def test_dictionary_summary_counts_per_singer_and_in_all():
-    from cantaor.motifs import dictionary_summary
+    from cantaor.mining.motifs import dictionary_summary
 
     a_dict, a_occ = build_dictionary(
         "A", {"r1": contour_table([["+1", "-2", "+3"]] * 3)}, min_support=2, min_length=3

@@ -1,4 +1,4 @@
-"""Open-set rejection (cantaor.openset): thresholds, rules, noise."""
+"""Open-set rejection (cantaor.evaluation.openset): thresholds, rules, noise."""
 
 import itertools
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cantaor.openset import (
+from cantaor.evaluation.openset import (
     DEFAULT_RULE,
     MAX_PITCH_SLOPE_CENTS_PER_S,
     apply_rule,

@@ -1,14 +1,7 @@
 import numpy as np
 import pytest
 
-from cantaor.pitch import (
-    F0_COLUMNS,
-    chunked_frames,
-    extract_f0,
-    f0_arguments,
-    hz_to_cents,
-    pyin,
-)
+from cantaor.pitch.f0 import F0_COLUMNS, chunked_frames, extract_f0, f0_arguments, hz_to_cents, pyin
 
 
 def test_hz_to_cents_reference_and_octaves():

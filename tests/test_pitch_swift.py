@@ -1,4 +1,4 @@
-"""Tests of the SwiftF0 backend (cantaor.pitch.swift) and its voicing gates."""
+"""Tests of the SwiftF0 backend (cantaor.pitch.f0.swift) and its voicing gates."""
 
 import functools
 import types
@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cantaor import pitch
-from cantaor.demo import realistic_f0_set
-from cantaor.f0eval import melody_scores
-from cantaor.pitch import F0_COLUMNS, extract_f0, level_gate, trim_tails
+from cantaor.demo.corpus import realistic_f0_set
+from cantaor.demo.f0_accuracy import melody_scores
+from cantaor.pitch import f0 as pitch
+from cantaor.pitch.f0 import F0_COLUMNS, extract_f0, level_gate, trim_tails
 
 
 def test_swift_tracks_a_sung_tone_on_the_callers_frames(tone):

@@ -5,8 +5,8 @@ import io
 import numpy as np
 import pytest
 
-from cantaor.progress import Progress, format_seconds
-from cantaor.train import TrainConfig, train_model
+from cantaor.training.loop import TrainConfig, train_model
+from cantaor.util.progress import Progress, format_seconds
 
 
 class FakeClock:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cantaor.recovery import (
+from cantaor.demo.recovery import (
     IOU_TOLERANCE,
     interval_iou,
     match_intervals,

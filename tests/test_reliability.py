@@ -1,6 +1,6 @@
 """The bad-input catalogue of RELIABILITY.md: every case works or stops with one clear message.
 
-Audio cases go through :func:`cantaor.pitch.f0_of_file`, the call the ``f0`` rule
+Audio cases go through :func:`cantaor.pitch.f0.f0_of_file`, the call the ``f0`` rule
 makes, under both policies; one representative workflow run takes the formats,
 odd paths and bad files through the whole pipeline with ``on_bad_recording: skip``.
 Sample sheet and config cases go through the workflow's checks (a dry run).
@@ -21,9 +21,10 @@ import soundfile as sf
 import yaml
 from test_workflow import snakemake, write_config
 
-from cantaor.io import AudioError, load_audio, write_parquet
-from cantaor.pitch import CLIPPING_WARNING, extract_f0, f0_of_file, hz_to_cents
-from cantaor.samplesheet import SampleSheetError, load_schema, read_sample_sheet
+from cantaor.dataset.samplesheet import SampleSheetError, load_schema, read_sample_sheet
+from cantaor.pitch.f0 import CLIPPING_WARNING, extract_f0, f0_of_file, hz_to_cents
+from cantaor.util.audio import AudioError, load_audio
+from cantaor.util.parquet import write_parquet
 
 REPO = Path(__file__).resolve().parents[1]
 # The f0 settings of config/config.yaml that the f0 rule passes to extract_f0.
@@ -176,7 +177,7 @@ def test_a_killed_writer_leaves_no_output_and_its_temporary_is_removed(tmp_path)
     target = tmp_path / "out dir" / "f0 'x'.parquet"
     code = (
         "import os, signal, sys\n"
-        "from cantaor.io import atomic_path\n"
+        "from cantaor.util.atomic import atomic_path\n"
         "with atomic_path(sys.argv[1]) as tmp:\n"
         "    tmp.write_bytes(b'half a file')\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
@@ -214,7 +215,7 @@ def test_recording_ids_that_could_leave_results_are_refused(tmp_path, recording_
 
 def _demo_audio(folder, n_singers, recordings_per_singer, duration_s=6.0):
     """Demo recordings as float wav files; returns {(singer, recording): path}."""
-    from cantaor.demo import write_demo_recording
+    from cantaor.demo.corpus import write_demo_recording
 
     paths = {}
     for singer in range(n_singers):
@@ -456,7 +457,7 @@ def test_no_user_path_reaches_a_shell():
     spawning = [path.name for path in SOURCES if "subprocess." in path.read_text()]
     assert spawning == ["jitcache.py"]
     jitcache_source = next(path for path in SOURCES if path.name == "jitcache.py").read_text()
-    assert '[sys.executable, "-m", "cantaor.jitcache"]' in jitcache_source
+    assert '[sys.executable, "-m", "cantaor.util.jitcache"]' in jitcache_source
 
 
 @pytest.mark.workflow

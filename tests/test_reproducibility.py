@@ -17,7 +17,7 @@ import yaml
 from test_workflow import snakemake, write_config
 
 import cantaor
-from cantaor.provenance import parquet_versions
+from cantaor.util.provenance import parquet_versions
 
 pytestmark = pytest.mark.workflow
 

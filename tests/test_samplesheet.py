@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from cantaor.samplesheet import (
+from cantaor.dataset.samplesheet import (
     SampleSheetError,
     load_schema,
     read_sample_sheet,

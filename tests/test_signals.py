@@ -34,7 +34,7 @@ def _alive(pid):
 
 SCRIPT = """
 import sys, time
-from cantaor.interrupt import exit_on_signals
+from cantaor.util.interrupt import exit_on_signals
 exit_on_signals(lambda line: print(line, flush=True))
 try:
     print("ready", flush=True)
@@ -66,7 +66,7 @@ def test_a_script_stops_cleanly_even_when_it_inherited_sigint_ignored(tmp_path, 
 SNAKEFILE = """
 import sys
 sys.path.insert(0, {src!r})
-from cantaor.jobcontrol import stop_jobs_on_interrupt
+from cantaor.util.jobcontrol import stop_jobs_on_interrupt
 if {install}:
     stop_jobs_on_interrupt()
 
@@ -78,7 +78,7 @@ rule long:
 
 JOB = """
 import os, time
-from cantaor.interrupt import exit_on_signals
+from cantaor.util.interrupt import exit_on_signals
 exit_on_signals()
 open("job.pid", "w").write(str(os.getpid()))
 time.sleep(120)

@@ -3,8 +3,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cantaor.leakage import assign_groups
-from cantaor.split import (
+from cantaor.dataset.leakage import assign_groups
+from cantaor.dataset.split import (
     fold_summary,
     fold_summary_markdown,
     kfold_items,
@@ -365,7 +365,7 @@ def test_kfold_in_the_workflow_adds_one_split_per_fold_and_a_summary(tmp_path):
 
 
 def test_sample_sheet_folds_state_the_kfold_folds_by_recording():
-    from cantaor.split import split_dataset
+    from cantaor.dataset.split import split_dataset
 
     index = _index({"A": ["a1", "a2", "a3"], "B": ["b1", "b2"]})
     starts = [float(k) for k in range(len(index))]

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from cantaor.models import build_model
-from cantaor.train import (
+from cantaor.training.loop import (
     HISTORY_COLUMNS,
     TIMING_COLUMNS,
     TrainConfig,
@@ -233,7 +233,7 @@ def test_bad_inputs_are_rejected(store):
 
 @pytest.mark.parametrize("bucket_by_length", [True, False])
 def test_epoch_batches_cover_every_item_once(bucket_by_length):
-    from cantaor.train import _epoch_batches
+    from cantaor.training.loop import _epoch_batches
 
     lengths = np.random.default_rng(1).integers(1, 400, 1000)
     indices = np.arange(1000)
@@ -260,7 +260,7 @@ def test_unbucketed_training_also_learns(store):
 
 
 def test_gpu_batch_widths_are_rounded_up_without_changing_the_output(store):
-    from cantaor.train import CUDA_WIDTH_MULTIPLE, _batches
+    from cantaor.training.loop import CUDA_WIDTH_MULTIPLE, _batches
 
     assert CUDA_WIDTH_MULTIPLE == 16
     features, lengths = store["features"], store["lengths"]

@@ -12,11 +12,11 @@ import pytest
 import yaml
 
 import cantaor
-from cantaor.contour import SYMBOL_COLUMNS
-from cantaor.features import INDEX_COLUMNS
-from cantaor.motifs import DICTIONARY_COLUMNS, OCCURRENCE_COLUMNS
-from cantaor.pitch import F0_COLUMNS
-from cantaor.train import load_model
+from cantaor.contour.symbols import SYMBOL_COLUMNS
+from cantaor.features.store import INDEX_COLUMNS
+from cantaor.mining.motifs import DICTIONARY_COLUMNS, OCCURRENCE_COLUMNS
+from cantaor.pitch.f0 import F0_COLUMNS
+from cantaor.training.loop import load_model
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
@@ -305,7 +305,7 @@ def test_invalid_config_value_is_named(tmp_path):
 
 def _own_corpus(workdir, bad_files):
     """Two good demo recordings per singer, plus the given bad files, in a sample sheet."""
-    from cantaor.demo import write_demo_recording
+    from cantaor.demo.corpus import write_demo_recording
 
     rows = ["recording_id\tsinger\tpath"]
     for singer_index in range(2):
@@ -525,7 +525,7 @@ def test_export_model_cli_on_the_workflow_layout(finished_run, tmp_path):
 
 def test_a_stale_checkpoint_of_other_settings_is_removed(finished_run, tmp_path):
     """A training killed, then a setting edited: the old checkpoint is deleted, not resumed."""
-    from cantaor.training_job import run_training
+    from cantaor.training.jobs import run_training
 
     workdir, _ = finished_run
     stale = tmp_path / ".checkpoint-0123456789abcdef.pt"
@@ -576,7 +576,7 @@ def test_conflicting_settings_stop_before_any_job(tmp_path, overrides, message):
 
 def _sheet_corpus(workdir, rows):
     """Demo recordings under the given (recording_id, singer, file name, group) rows."""
-    from cantaor.demo import write_demo_recording
+    from cantaor.demo.corpus import write_demo_recording
 
     lines = ["# a comment line\nrecording_id\tsinger\tpath\tstyle\tgroup"]
     singers = sorted({row[1] for row in rows}, key=[row[1] for row in rows].index)
@@ -679,7 +679,7 @@ def _noise_file(path, level_dbfs, seconds=6.0, rate=44100):
 
 def test_noise_is_rejected_and_a_held_out_recording_identified(finished_run, tmp_path):
     """Open set: 'none of the known singers' for noise, a verdict for a test recording."""
-    from cantaor.openset import apply_rule, recording_roles
+    from cantaor.evaluation.openset import apply_rule, recording_roles
 
     workdir, _ = finished_run
     run = "motifs/group/logmel/residual_blstm"

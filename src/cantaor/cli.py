@@ -22,7 +22,7 @@ def _optional_int(text: str) -> int | None:
 
 
 def _mine(args: argparse.Namespace) -> int:
-    from cantaor.mining import mine_closed, read_sequences, write_patterns_tsv
+    from cantaor.mining.bide import mine_closed, read_sequences, write_patterns_tsv
 
     sequences = read_sequences(args.sequences)
     patterns = mine_closed(
@@ -69,7 +69,7 @@ def _bar(probability: float, width: int = 30) -> str:
 
 
 def format_identification(result: dict, *, brief: bool = False) -> str:
-    """A readable summary of one :func:`cantaor.identify.identify_recording` result.
+    """A readable summary of one :func:`cantaor.identify.recording.identify_recording` result.
 
     Parameters
     ----------
@@ -121,10 +121,10 @@ def format_identification(result: dict, *, brief: bool = False) -> str:
 def _identify(args: argparse.Namespace) -> int:
     import json
 
-    from cantaor.identify import identify_recording
-    from cantaor.logs import line_logger
-    from cantaor.modeldir import load_model_dir
-    from cantaor.progress import Progress, terminal
+    from cantaor.identify.modeldir import load_model_dir
+    from cantaor.identify.recording import identify_recording
+    from cantaor.util.logs import line_logger
+    from cantaor.util.progress import Progress, terminal
 
     _quiet_essentia()
     model_dir = load_model_dir(args.model_dir)
@@ -187,9 +187,9 @@ def _export_model(args: argparse.Namespace) -> int:
 
     import yaml
 
-    from cantaor.modeldir import ModelDirError, check_not_newer, export_model_dir
-    from cantaor.names import singer_path_name
-    from cantaor.train import load_model
+    from cantaor.identify.modeldir import ModelDirError, check_not_newer, export_model_dir
+    from cantaor.training.loop import load_model
+    from cantaor.util.names import singer_path_name
 
     results = Path(args.results)
     if not results.is_dir():

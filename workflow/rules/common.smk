@@ -17,29 +17,29 @@ os.environ.update(
 
 import pandas as pd
 
-from cantaor.clips import (
+from cantaor.dataset.clips import (
     ClipError,
     read_clip_table,
     scan_clip_folder,
     select_singers,
     write_clip_manifest,
 )
-from cantaor.configcheck import ConfigError, check_config, corpus_problems
-from cantaor.demo import SINGER_PREFIX, demo_sample_sheet
-from cantaor.f0eval import evaluation_recordings
-from cantaor.jobcontrol import stop_jobs_on_interrupt
-from cantaor.names import singer_path_name
-from cantaor.samplesheet import SampleSheetError, load_schema, read_sample_sheet
-from cantaor.split import split_names
+from cantaor.config.check import ConfigError, check_config, corpus_problems
+from cantaor.demo.corpus import SINGER_PREFIX, demo_sample_sheet
+from cantaor.demo.f0_accuracy import evaluation_recordings
+from cantaor.util.jobcontrol import stop_jobs_on_interrupt
+from cantaor.util.names import singer_path_name
+from cantaor.dataset.samplesheet import SampleSheetError, load_schema, read_sample_sheet
+from cantaor.dataset.split import split_names
 
 SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
 
 # A SIGINT to Snakemake alone stops the running jobs too (its local executor
-# would otherwise wait for them to end): cantaor.jobcontrol.
+# would otherwise wait for them to end): cantaor.util.jobcontrol.
 stop_jobs_on_interrupt()
 
 validate(config, schema=str(SCHEMAS / "config.schema.yaml"))
-# What the schema cannot say: constraints between keys (cantaor.configcheck).
+# What the schema cannot say: constraints between keys (cantaor.config.check).
 try:
     check_config(config)
 except ConfigError as err:

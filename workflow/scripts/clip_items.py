@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from cantaor.clips import (
+from cantaor.dataset.clips import (
     clip_items,
     clip_report,
     clip_report_markdown,
@@ -10,8 +10,9 @@ from cantaor.clips import (
     scan_clip_folder,
     select_singers,
 )
-from cantaor.io import write_json, write_parquet, write_text
-from cantaor.logs import line_logger
+from cantaor.util.atomic import write_json, write_text
+from cantaor.util.logs import line_logger
+from cantaor.util.parquet import write_parquet
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 p = snakemake.params

@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from cantaor.features import build_clip_store
-from cantaor.logs import line_logger
+from cantaor.features.store import build_clip_store
+from cantaor.util.logs import line_logger
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 f = snakemake.params.features

@@ -3,8 +3,8 @@
 import json
 from pathlib import Path
 
-from cantaor.figures import plot_confusion_matrices
-from cantaor.logs import line_logger
+from cantaor.report.figures import plot_confusion_matrices
+from cantaor.util.logs import line_logger
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 confusions = {}

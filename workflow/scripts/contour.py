@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pandas as pd
 
-from cantaor.contour import contour_segments, segment_phrases, symbols_from_segments
-from cantaor.io import write_parquet
-from cantaor.logs import line_logger
+from cantaor.contour.symbols import contour_segments, segment_phrases, symbols_from_segments
+from cantaor.util.logs import line_logger
+from cantaor.util.parquet import write_parquet
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 c = snakemake.params.contour

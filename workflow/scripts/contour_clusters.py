@@ -3,9 +3,9 @@
 import numpy as np
 import pandas as pd
 
-from cantaor.contour import choose_k, fit_clusters
-from cantaor.io import write_json
-from cantaor.logs import line_logger
+from cantaor.contour.symbols import choose_k, fit_clusters
+from cantaor.util.atomic import write_json
+from cantaor.util.logs import line_logger
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 c = snakemake.params.contour

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from cantaor.figures import plot_contour
-from cantaor.logs import line_logger
+from cantaor.report.figures import plot_contour
+from cantaor.util.logs import line_logger
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 symbols = pd.read_parquet(snakemake.input.contour)

@@ -1,7 +1,7 @@
 """Snakemake glue: synthesise one demo recording and its ground truth."""
 
-from cantaor.demo import write_demo_recording
-from cantaor.logs import line_logger
+from cantaor.demo.corpus import write_demo_recording
+from cantaor.util.logs import line_logger
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 p = snakemake.params

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from cantaor.io import atomic_path
+from cantaor.util.atomic import atomic_path
 
 with atomic_path(snakemake.output.sheet) as tmp:
     pd.DataFrame(snakemake.params.sheet).to_csv(tmp, sep="\t", index=False)

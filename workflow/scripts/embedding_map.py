@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from cantaor.embeddings import embedding_matrix, tsne_map
-from cantaor.figures import plot_embedding_maps
-from cantaor.logs import line_logger
+from cantaor.evaluation.embeddings import embedding_matrix, tsne_map
+from cantaor.report.figures import plot_embedding_maps
+from cantaor.util.logs import line_logger
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 maps = {}

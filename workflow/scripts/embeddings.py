@@ -1,7 +1,7 @@
 """Snakemake glue: the motif embedding of every item, from one trained model."""
 
-from cantaor.embeddings import run_embeddings
-from cantaor.logs import line_logger
+from cantaor.evaluation.embeddings import run_embeddings
+from cantaor.util.logs import line_logger
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 run_embeddings(

@@ -1,7 +1,7 @@
 """Snakemake glue: metrics of one model's test predictions."""
 
-from cantaor.logs import line_logger
-from cantaor.training_job import run_evaluation
+from cantaor.evaluation.results import run_evaluation
+from cantaor.util.logs import line_logger
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 run_evaluation(

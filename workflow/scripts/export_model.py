@@ -1,7 +1,7 @@
 """Snakemake glue: a self-describing model directory for `cantaor identify`."""
 
-from cantaor.logs import line_logger
-from cantaor.modeldir import export_model_dir
+from cantaor.identify.modeldir import export_model_dir
+from cantaor.util.logs import line_logger
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 w = snakemake.wildcards

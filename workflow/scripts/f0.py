@@ -1,9 +1,10 @@
 """Snakemake glue: f0 of one recording, with the bad-recording policy."""
 
-from cantaor.f0quality import quality_warnings
-from cantaor.io import write_json, write_parquet
-from cantaor.logs import line_logger
-from cantaor.pitch import CLIPPING_WARNING, f0_arguments, f0_of_file
+from cantaor.pitch.f0 import CLIPPING_WARNING, f0_arguments, f0_of_file
+from cantaor.pitch.quality import quality_warnings
+from cantaor.util.atomic import write_json
+from cantaor.util.logs import line_logger
+from cantaor.util.parquet import write_parquet
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 p = snakemake.params

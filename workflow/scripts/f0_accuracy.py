@@ -4,10 +4,11 @@ import time
 
 import pandas as pd
 
-from cantaor.f0eval import score_recording
-from cantaor.io import load_audio, write_parquet
-from cantaor.logs import line_logger
-from cantaor.pitch import extract_f0, f0_arguments
+from cantaor.demo.f0_accuracy import score_recording
+from cantaor.pitch.f0 import extract_f0, f0_arguments
+from cantaor.util.audio import load_audio
+from cantaor.util.logs import line_logger
+from cantaor.util.parquet import write_parquet
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 p = snakemake.params

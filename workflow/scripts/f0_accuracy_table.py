@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from cantaor.f0eval import accuracy_csv_frame, accuracy_markdown, summarise_scores
-from cantaor.io import atomic_path, write_text
-from cantaor.logs import line_logger
+from cantaor.demo.f0_accuracy import accuracy_csv_frame, accuracy_markdown, summarise_scores
+from cantaor.util.atomic import atomic_path, write_text
+from cantaor.util.logs import line_logger
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 scores = pd.concat([pd.read_parquet(path) for path in snakemake.input.scores], ignore_index=True)

@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from cantaor.contour import segment_phrases
-from cantaor.f0plot import plot_f0_phrases
-from cantaor.logs import line_logger
+from cantaor.contour.symbols import segment_phrases
+from cantaor.report.f0plot import plot_f0_phrases
+from cantaor.util.logs import line_logger
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 p = snakemake.params

@@ -2,9 +2,9 @@
 
 import json
 
-from cantaor.f0quality import quality_markdown, quality_table
-from cantaor.io import atomic_path
-from cantaor.logs import line_logger
+from cantaor.pitch.quality import quality_markdown, quality_table
+from cantaor.util.atomic import atomic_path
+from cantaor.util.logs import line_logger
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 p = snakemake.params

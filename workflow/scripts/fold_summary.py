@@ -1,9 +1,9 @@
 """Snakemake glue: mean and sd over the folds of every k-fold run (markdown and csv)."""
 
-from cantaor.io import atomic_path, write_text
-from cantaor.logs import line_logger
-from cantaor.split import fold_summary, fold_summary_markdown
-from cantaor.training_job import results_frame
+from cantaor.dataset.split import fold_summary, fold_summary_markdown
+from cantaor.evaluation.results import results_frame
+from cantaor.util.atomic import atomic_path, write_text
+from cantaor.util.logs import line_logger
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 p = snakemake.params

@@ -3,9 +3,9 @@
 import pandas as pd
 import soundfile
 
-from cantaor.datasets import build_items, duration_drops
-from cantaor.io import write_parquet
-from cantaor.logs import line_logger
+from cantaor.dataset.items import build_items, duration_drops
+from cantaor.util.logs import line_logger
+from cantaor.util.parquet import write_parquet
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 p = snakemake.params

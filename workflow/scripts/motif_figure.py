@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from cantaor.figures import plot_motif_statistics
-from cantaor.logs import line_logger
+from cantaor.report.figures import plot_motif_statistics
+from cantaor.util.logs import line_logger
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 summary = pd.read_csv(snakemake.input.summary, sep="\t", dtype={"singer": str})

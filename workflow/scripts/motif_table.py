@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from cantaor.io import atomic_path, write_text
-from cantaor.motifs import dictionary_summary
+from cantaor.mining.motifs import dictionary_summary
+from cantaor.util.atomic import atomic_path, write_text
 
 summary = dictionary_summary(
     [pd.read_csv(path, sep="\t", dtype={"pattern": str}) for path in snakemake.input.dictionaries],

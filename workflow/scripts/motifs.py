@@ -2,9 +2,10 @@
 
 import pandas as pd
 
-from cantaor.io import atomic_path, write_parquet
-from cantaor.logs import line_logger
-from cantaor.motifs import build_dictionary
+from cantaor.mining.motifs import build_dictionary
+from cantaor.util.atomic import atomic_path
+from cantaor.util.logs import line_logger
+from cantaor.util.parquet import write_parquet
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 p = snakemake.params

@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import soundfile
 
-from cantaor.identify import identify_recording
-from cantaor.io import write_json, write_text
-from cantaor.logs import line_logger
-from cantaor.modeldir import export_model_dir, load_model_dir
-from cantaor.openset import open_set_markdown, recording_roles, run_open_set
+from cantaor.evaluation.openset import open_set_markdown, recording_roles, run_open_set
+from cantaor.identify.modeldir import export_model_dir, load_model_dir
+from cantaor.identify.recording import identify_recording
+from cantaor.util.atomic import write_json, write_text
+from cantaor.util.logs import line_logger
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 p = snakemake.params

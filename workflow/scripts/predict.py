@@ -1,7 +1,7 @@
 """Snakemake glue: test-set probabilities of one trained model."""
 
-from cantaor.logs import line_logger
-from cantaor.training_job import run_prediction
+from cantaor.training.jobs import run_prediction
+from cantaor.util.logs import line_logger
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 run_prediction(

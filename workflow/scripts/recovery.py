@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from cantaor.io import write_json, write_text
-from cantaor.logs import line_logger
-from cantaor.recovery import motif_recovery, recovery_markdown
+from cantaor.demo.recovery import motif_recovery, recovery_markdown
+from cantaor.util.atomic import write_json, write_text
+from cantaor.util.logs import line_logger
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 truth = pd.concat(

@@ -2,8 +2,8 @@
 
 import json
 
-from cantaor.io import atomic_path, write_text
-from cantaor.training_job import results_frame, results_table
+from cantaor.evaluation.results import results_frame, results_table
+from cantaor.util.atomic import atomic_path, write_text
 
 p = snakemake.params
 frame = results_frame(

@@ -4,7 +4,7 @@ import json
 
 import pandas as pd
 
-from cantaor.io import atomic_path
+from cantaor.util.atomic import atomic_path
 
 rows = []
 for path in snakemake.input.status:

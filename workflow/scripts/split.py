@@ -2,9 +2,10 @@
 
 import pandas as pd
 
-from cantaor.io import write_json, write_parquet, write_text
-from cantaor.logs import line_logger
-from cantaor.split import split_dataset
+from cantaor.dataset.split import split_dataset
+from cantaor.util.atomic import write_json, write_text
+from cantaor.util.logs import line_logger
+from cantaor.util.parquet import write_parquet
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 p = snakemake.params

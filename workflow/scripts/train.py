@@ -1,8 +1,8 @@
 """Snakemake glue: train one model on one feature store."""
 
-from cantaor.interrupt import exit_on_signals
-from cantaor.logs import line_logger
-from cantaor.training_job import run_training
+from cantaor.training.jobs import run_training
+from cantaor.util.interrupt import exit_on_signals
+from cantaor.util.logs import line_logger
 
 log = line_logger(snakemake.log[0], capture_stderr=True)
 exit_on_signals(log)

@@ -1,1 +1,1 @@
-"""Training of the singer classifiers: the loop and what it can train against."""
+"""Stage 5: training and prediction of the singer classifiers."""

@@ -30,7 +30,7 @@ Features are ``log_scale`` times the natural log of power (1 for ``logmel``,
 MFCCs are not a log-power spectrum and are not augmented here.
 
 Draws come from a generator the caller seeds (per epoch in
-:mod:`cantaor.train`), so an epoch's augmentation is the same on every run.
+:mod:`cantaor.training.loop`), so an epoch's augmentation is the same on every run.
 Padded frames stay exactly zero.
 """
 
@@ -43,7 +43,7 @@ from scipy.signal import lfilter
 
 #: Natural-log power per decibel.
 NEPER_PER_DB = np.log(10.0) / 10.0
-#: Floor of the stored log power (``cantaor.features`` floors mel power at 1e-10).
+#: Floor of the stored log power (``cantaor.features.acoustic`` floors mel power at 1e-10).
 LOG_POWER_FLOOR = float(np.log(1e-10))
 
 

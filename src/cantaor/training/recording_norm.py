@@ -6,7 +6,7 @@ Subtracting the recording's mean of each bin (cepstral mean subtraction in
 the log-mel domain) removes any such offset, at the price of the singer's
 average timbre over that recording, which goes with it. The mean is taken
 over the real frames of the recording's items, the same way in training,
-prediction (:func:`cantaor.training_job.run_prediction`, over a test
+prediction (:func:`cantaor.training.jobs.run_prediction`, over a test
 recording's items) and ``cantaor identify`` (over the items found in the one
 recording it reads).
 """

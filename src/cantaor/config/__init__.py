@@ -1,0 +1,1 @@
+"""The configuration: per-stage settings and the start-up checks a schema cannot express."""

@@ -1,0 +1,1 @@
+"""Stage 2: cents-space clusters and signed contour symbols per phrase."""

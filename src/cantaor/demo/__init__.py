@@ -1,0 +1,1 @@
+"""The synthetic demo corpus, and how well the pipeline recovers what it planted."""

@@ -1,0 +1,1 @@
+"""Identification of one recording with a self-describing model directory."""

@@ -1,0 +1,213 @@
+"""File-level jobs around training: what the workflow's train and predict
+rules run. Each reads and writes the documented files, so it can also
+be called from a notebook without Snakemake.
+
+Predictions schema (one row per test item): ``item_id``, ``singer``,
+``recording`` (str), ``predicted`` (str) and one probability column
+``p:<singer>`` (float64) per class, in the model's class order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cantaor.features.store import open_store
+from cantaor.util.atomic import atomic_path
+from cantaor.util.parquet import write_parquet
+from cantaor.util.provenance import package_versions
+
+PROBABILITY_PREFIX = "p:"
+
+
+def load_items(index_path, split_path) -> pd.DataFrame:
+    index = pd.read_parquet(index_path)
+    split = pd.read_parquet(split_path)
+    items = index.merge(split, on="item_id", how="left", validate="one_to_one")
+    if items["subset"].isna().any():
+        missing = items.loc[items["subset"].isna(), "item_id"].iloc[0]
+        raise ValueError(f"{split_path}: item {missing!r} of {index_path} has no subset")
+    return items
+
+
+def _file_digest(path: str | os.PathLike) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def run_training(
+    *,
+    tensor_path,
+    index_path,
+    split_path,
+    model_path,
+    history_path,
+    model_name: str,
+    model_options: dict,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    patience: int,
+    seed: int,
+    bucket_by_length: bool = True,
+    device: str = "auto",
+    mixed_precision: bool = True,
+    threads: int | None = None,
+    built_with: dict | None = None,
+    log: Callable[[str], None] = print,
+) -> None:
+    """Train ``model_name`` on the store's train subset, stopping on validation loss.
+
+    A checkpoint is written beside ``model_path`` after every epoch under a
+    name derived from the inputs and settings, so a rerun after an interruption
+    resumes it while a run with other inputs or settings starts afresh; the
+    checkpoints of other inputs or settings left by a killed run are deleted
+    (they can never be resumed). It is removed once the model is saved.
+
+    ``built_with`` (the workflow's f0, contour, mining, features and
+    dataset_options settings) is recorded in the model file as
+    ``extra["built_with"]`` (JSON), for :func:`cantaor.identify.modeldir.export_model_dir`.
+    """
+    from cantaor.training.loop import TrainConfig, save_model, train_model
+
+    items = load_items(index_path, split_path)
+    classes = sorted(items["singer"].unique())
+    labels = items["singer"].map({singer: i for i, singer in enumerate(classes)}).to_numpy("int64")
+    train_idx = np.flatnonzero(items["subset"].to_numpy() == "train")
+    val_idx = np.flatnonzero(items["subset"].to_numpy() == "validation")
+    if train_idx.size == 0 or val_idx.size == 0:
+        raise ValueError(
+            f"{split_path}: training needs train and validation items, "
+            f"got {train_idx.size} and {val_idx.size}"
+        )
+    config = TrainConfig(
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        patience=patience,
+        seed=seed,
+        device=device,
+        threads=threads,
+        bucket_by_length=bucket_by_length,
+        mixed_precision=mixed_precision,
+    )
+    settings = {
+        "model": model_name,
+        "model_options": model_options,
+        "config": {k: v for k, v in vars(config).items() if k not in ("threads", "epochs")},
+        "store": _file_digest(index_path),
+        "split": _file_digest(split_path),
+    }
+    fingerprint = hashlib.blake2b(
+        json.dumps(settings, sort_keys=True).encode(), digest_size=8
+    ).hexdigest()
+    checkpoint = Path(model_path).parent / f".checkpoint-{fingerprint}.pt"
+    for stale in sorted(Path(model_path).parent.glob(".checkpoint-*.pt")):
+        if stale != checkpoint:
+            stale.unlink(missing_ok=True)
+            log(f"removed {stale.name}: the checkpoint of other inputs or settings")
+    log(
+        f"{model_name}: {train_idx.size} train, {val_idx.size} validation items, "
+        f"{len(classes)} singers; checkpoint {checkpoint.name}"
+    )
+    result = train_model(
+        features=open_store(tensor_path),
+        lengths=items["n_frames"].to_numpy("int64"),
+        labels=labels,
+        train_idx=train_idx,
+        val_idx=val_idx,
+        n_classes=len(classes),
+        model_name=model_name,
+        model_options=model_options,
+        config=config,
+        checkpoint_path=checkpoint,
+        log=log,
+    )
+    with atomic_path(model_path) as tmp:
+        save_model(
+            tmp,
+            model=result.model,
+            model_name=model_name,
+            model_options=result.model_options,
+            n_classes=len(classes),
+            classes=classes,
+            extra={
+                "best_epoch": int(result.best_epoch),
+                "stopped_early": bool(result.stopped_early),
+                "device": str(result.device),
+                "versions": package_versions(),
+                "settings": json.dumps(settings, sort_keys=True),
+                "training_seconds": float(result.history["seconds"].sum()),
+                "attempts": int(result.history["attempt"].max()),
+            }
+            | (
+                {"built_with": json.dumps(built_with, sort_keys=True)}
+                if built_with is not None
+                else {}
+            ),
+        )
+    with atomic_path(history_path) as tmp:
+        result.history.to_csv(tmp, sep="\t", index=False)
+    checkpoint.unlink(missing_ok=True)
+    log(f"best epoch {result.best_epoch}, stopped early: {result.stopped_early}")
+    log(
+        f"training time {result.history['seconds'].sum():.1f} s over "
+        f"{int(result.history['attempt'].max())} attempt(s) (history.tsv: cumulative_seconds; "
+        "a benchmark file of a resumed job holds the last attempt only)"
+    )
+
+
+def run_prediction(
+    *,
+    model_path,
+    tensor_path,
+    index_path,
+    split_path,
+    predictions_path,
+    device: str = "auto",
+    threads: int | None = None,
+    log: Callable[[str], None] = print,
+) -> pd.DataFrame:
+    """Class probabilities of every test item (schema in the module docstring)."""
+    import torch
+
+    from cantaor.training.loop import load_model, predict_proba
+
+    if threads:
+        torch.set_num_threads(threads)
+    model, meta = load_model(model_path)
+    classes = list(meta["classes"])
+    items = load_items(index_path, split_path)
+    test_idx = np.flatnonzero(items["subset"].to_numpy() == "test")
+    proba = predict_proba(
+        model,
+        features=open_store(tensor_path),
+        lengths=items["n_frames"].to_numpy("int64"),
+        indices=test_idx,
+        device=device,
+    )
+    test = items.iloc[test_idx]
+    predictions = pd.DataFrame(
+        {
+            "item_id": test["item_id"].to_numpy(),
+            "singer": test["singer"].to_numpy(),
+            "recording": test["recording"].to_numpy(),
+            "predicted": np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+            if len(test)
+            else np.array([], dtype=object),
+        }
+    )
+    for column, singer in enumerate(classes):
+        predictions[f"{PROBABILITY_PREFIX}{singer}"] = proba[:, column]
+    write_parquet(predictions, predictions_path)
+    log(f"{len(predictions)} test items predicted")
+    return predictions

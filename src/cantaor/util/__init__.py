@@ -1,0 +1,3 @@
+"""Infrastructure shared by every stage: audio input, atomic output, logs, progress,
+caches and signals.
+"""
