@@ -39,8 +39,8 @@ import torch
 from cantaor.evaluation.baselines import frame_statistics, mfcc_stats_baseline
 from cantaor.evaluation.metrics import evaluate_predictions
 from cantaor.features.store import open_store
-from cantaor.training.loop import TrainConfig, predict_proba, train_model
 from cantaor.training.augment import AlbumAugmentation
+from cantaor.training.loop import TrainConfig, predict_proba, train_model
 from cantaor.training.recording_norm import recording_offsets
 
 #: Variants: which invariance options a row switches on.
