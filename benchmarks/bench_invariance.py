@@ -206,7 +206,7 @@ def main(argv=None):
     parser.add_argument("--adversary-weight", type=float, default=0.3)
     parser.add_argument("--hop-s", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-baselines", action="store_true")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)

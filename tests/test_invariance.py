@@ -274,3 +274,111 @@ def test_offsets_table_matches_pandas_groupby():
     expected = pd.DataFrame(rows).groupby("recording")[["b0", "b1"]].mean()
     offsets = recording_offsets(features, lengths, recordings)
     assert np.allclose(offsets, expected.loc[recordings].to_numpy(), atol=1e-6)
+
+
+# ---- the options inside the training loop, on a tiny store ----------------------------
+
+N_ITEMS, N_CLASSES = 96, 3
+TRAIN_IDX, VAL_IDX = np.arange(0, 64), np.arange(64, 96)
+MODEL = {"channels": 4, "lstm_hidden": 8, "fc_units": 16}
+
+
+@pytest.fixture(scope="module")
+def store():
+    """Three singers x four recordings; each recording adds its own channel offset."""
+    rng = np.random.default_rng(0)
+    recordings = np.array([f"S{i % 3}_R{(i // 3) % 4}" for i in range(N_ITEMS)])
+    labels = np.array([int(name[1]) for name in recordings])
+    lengths = rng.integers(4, N_FRAMES + 1, N_ITEMS)
+    channel = {name: rng.normal(0.0, 2.0, N_BINS) for name in np.unique(recordings)}
+    features = np.zeros((N_ITEMS, N_BINS, N_FRAMES), dtype=np.float32)
+    for i in range(N_ITEMS):
+        item = rng.normal(-10.0, 1.0, (N_BINS, lengths[i])) + channel[recordings[i]][:, None]
+        item[6 * labels[i] : 6 * labels[i] + 4] += 3.0
+        features[i, :, : lengths[i]] = item
+    return {"features": features, "lengths": lengths, "labels": labels, "recordings": recordings}
+
+
+ALL_OPTIONS = dict(
+    augmentation=AlbumAugmentation(probability=0.8),
+    recording_normalization=True,
+    recording_adversary=0.5,
+)
+
+
+def _train_tiny(store, checkpoint_path=None, with_recordings=True, **options):
+    from cantaor.training.loop import TrainConfig, train_model
+
+    return train_model(
+        features=store["features"],
+        lengths=store["lengths"],
+        labels=store["labels"],
+        train_idx=TRAIN_IDX,
+        val_idx=VAL_IDX,
+        n_classes=N_CLASSES,
+        model_options=MODEL,
+        recordings=store["recordings"] if with_recordings else None,
+        config=TrainConfig(batch_size=16, threads=1, **(dict(epochs=3, patience=10) | options)),
+        checkpoint_path=checkpoint_path,
+    )
+
+
+def _same_weights(a, b):
+    return all(torch.equal(a[name], b[name]) for name in a)
+
+
+def test_training_with_every_option_is_deterministic_and_differs_from_plain(store):
+    first = _train_tiny(store, **ALL_OPTIONS)
+    again = _train_tiny(store, **ALL_OPTIONS)
+    plain = _train_tiny(store)
+    assert _same_weights(first.model.state_dict(), again.model.state_dict())
+    assert first.history["train_loss"].tolist() == again.history["train_loss"].tolist()
+    assert first.history["train_loss"].tolist() != plain.history["train_loss"].tolist()
+    for option, value in ALL_OPTIONS.items():  # each option alone changes the run too
+        alone = _train_tiny(store, **{option: value})
+        assert alone.history["train_loss"].tolist() != plain.history["train_loss"].tolist()
+
+
+def test_resumed_run_with_every_option_equals_uninterrupted_run(store, tmp_path):
+    uninterrupted = _train_tiny(store, epochs=4, **ALL_OPTIONS)
+    checkpoint = tmp_path / "checkpoint.pt"
+    _train_tiny(store, checkpoint_path=checkpoint, epochs=2, **ALL_OPTIONS)
+    resumed = _train_tiny(store, checkpoint_path=checkpoint, epochs=4, **ALL_OPTIONS)
+    assert _same_weights(uninterrupted.model.state_dict(), resumed.model.state_dict())
+    assert uninterrupted.history["val_loss"].tolist() == resumed.history["val_loss"].tolist()
+    with pytest.raises(ValueError, match="recording_adversary"):
+        _train_tiny(
+            store,
+            checkpoint_path=checkpoint,
+            epochs=4,
+            **(ALL_OPTIONS | {"recording_adversary": 0.1}),
+        )
+
+
+def test_recording_normalisation_uses_recording_means_in_training_and_prediction(store):
+    from cantaor.training.loop import normalization_statistics, predict_proba
+
+    result = _train_tiny(store, recording_normalization=True)
+    offsets = recording_offsets(store["features"], store["lengths"], store["recordings"])
+    # the model's input standardisation was computed on the normalised training frames
+    mean, _ = normalization_statistics(
+        store["features"], store["lengths"], TRAIN_IDX, offsets=offsets
+    )
+    assert np.allclose(result.model.norm_mean.numpy(), mean, atol=1e-5)
+    # predicting with offsets equals predicting on features with the means taken away
+    shifted = store["features"] - offsets[:, :, None]
+    shifted *= np.arange(N_FRAMES)[None, None, :] < store["lengths"][:, None, None]
+    common = dict(lengths=store["lengths"], indices=VAL_IDX, device="cpu")
+    with_offsets = predict_proba(
+        result.model, features=store["features"], offsets=offsets, **common
+    )
+    by_hand = predict_proba(result.model, features=shifted.astype(np.float32), **common)
+    assert np.allclose(with_offsets, by_hand, atol=1e-5)
+
+
+def test_options_that_need_recordings_say_so(store):
+    for options in ({"recording_normalization": True}, {"recording_adversary": 1.0}):
+        with pytest.raises(ValueError, match="recording of every item"):
+            _train_tiny(store, with_recordings=False, epochs=1, **options)
+    with pytest.raises(ValueError, match="recording_adversary"):
+        _train_tiny(store, recording_adversary=-1.0)

@@ -220,6 +220,7 @@ def identify_recording(
     from cantaor.features.store import build_store, open_store
     from cantaor.pitch.f0 import extract_f0, f0_arguments
     from cantaor.pitch.quality import quality_warnings, recording_quality, second_opinion
+    from cantaor.training.jobs import model_offsets
     from cantaor.training.loop import predict_proba
     from cantaor.util.audio import load_audio
 
@@ -412,13 +413,16 @@ def identify_recording(
             pad_bins_to=feature_options["pad_bins_to"],
         )
         features = open_store(Path(scratch) / "features.npy")
+        lengths = index["n_frames"].to_numpy("int64")
         proba = predict_proba(
             model_dir.model,
             features=features,
-            lengths=index["n_frames"].to_numpy("int64"),
+            lengths=lengths,
             indices=np.arange(len(index)),
             batch_size=batch_size,
             device=device,
+            # a model trained with recording normalisation: this recording's mean
+            offsets=model_offsets(model_dir.metadata, features, lengths, index["recording"]),
         )
         del features
     mean = proba.mean(axis=0)
