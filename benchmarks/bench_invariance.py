@@ -18,7 +18,9 @@ fitted on the training recordings, and on training + validation recordings).
 
 Printed per row: balanced and item accuracy over every item of every
 held-out recording, the recordings named right (mean item probability), the
-mean best epoch and the CPU seconds (user + system of this process, summed over
+mean best epoch, the mean item accuracy on the validation recordings at that
+epoch (what a setting should be chosen by: it never looks at the test fold)
+and the CPU seconds (user + system of this process, summed over
 folds; the machine may be shared, so wall time is not reported).
 
     PYTHONPATH=src python benchmarks/bench_invariance.py \\
@@ -116,7 +118,7 @@ def run_variant(name, features, index, fold, n_folds, args, classes, labels, hop
     recordings = index["recording"].astype(str).to_numpy()
     offsets = recording_offsets(features, lengths, recordings) if "recnorm" in options else None
     proba = np.zeros((len(index), len(classes)))
-    best_epochs = []
+    best_epochs, val_accuracies = [], []
     start = cpu_seconds()
     for test_fold in range(n_folds):
         subsets = fold_subsets(fold, test_fold, n_folds, args.validation, args.seed)
@@ -138,7 +140,13 @@ def run_variant(name, features, index, fold, n_folds, args, classes, labels, hop
             result.model, features=features, lengths=lengths, indices=test_idx, offsets=offsets
         )
         best_epochs.append(result.best_epoch)
-    return proba, cpu_seconds() - start, float(np.mean(best_epochs))
+        val_accuracies.append(result.history["val_accuracy"].iloc[result.best_epoch - 1])
+    return (
+        proba,
+        cpu_seconds() - start,
+        float(np.mean(best_epochs)),
+        float(np.mean(val_accuracies)),
+    )
 
 
 def run_baselines(features, index, fold, n_folds, args, classes):
@@ -156,10 +164,10 @@ def run_baselines(features, index, fold, n_folds, args, classes):
                 statistics[train], singers[train], statistics[test], classes, seed=args.seed
             )
     seconds = (cpu_seconds() - start) / len(BASELINE_ROWS)
-    return {name: (proba, seconds, float("nan")) for name, proba in probas.items()}
+    return {name: (proba, seconds, float("nan"), float("nan")) for name, proba in probas.items()}
 
 
-def row(name, proba, seconds, best_epoch, index, classes, n_folds):
+def row(name, proba, seconds, best_epoch, val_accuracy, index, classes, n_folds):
     metrics = evaluate_predictions(
         y_true=index["singer"].astype(str).tolist(),
         proba=proba,
@@ -180,6 +188,7 @@ def row(name, proba, seconds, best_epoch, index, classes, n_folds):
         "accuracy": metrics["accuracy"],
         "recordings": f"{right}/{n_recordings}",
         "best_epoch": best_epoch,
+        "val_accuracy": val_accuracy,
         "cpu_s": seconds,
         "cpu_s_per_fold": seconds / n_folds,
         "wrong": ",".join(sorted(wrong)),
@@ -226,18 +235,18 @@ def main(argv=None):
     )
     rows = []
     if not args.no_baselines:
-        for name, (proba, seconds, epoch) in run_baselines(
+        for name, (proba, seconds, epoch, val_accuracy) in run_baselines(
             features, index, fold, n_folds, args, classes
         ).items():
-            rows.append(row(name, proba, seconds, epoch, index, classes, n_folds))
+            rows.append(row(name, proba, seconds, epoch, val_accuracy, index, classes, n_folds))
             print(_format(rows[-1]), flush=True)
     for name in args.variants.split(","):
         if name not in VARIANTS:
             raise SystemExit(f"unknown variant {name!r}; choose from {sorted(VARIANTS)}")
-        proba, seconds, epoch = run_variant(
+        proba, seconds, epoch, val_accuracy = run_variant(
             name, features, index, fold, n_folds, args, classes, labels, args.hop_s
         )
-        rows.append(row(name, proba, seconds, epoch, index, classes, n_folds))
+        rows.append(row(name, proba, seconds, epoch, val_accuracy, index, classes, n_folds))
         print(_format(rows[-1]), flush=True)
     print()
     print(pd.DataFrame(rows).to_markdown(index=False, floatfmt=".3f"))
@@ -247,7 +256,8 @@ def _format(values: dict) -> str:
     return (
         f"{values['variant']:<20} balanced {values['balanced']:.3f}  "
         f"accuracy {values['accuracy']:.3f}  recordings {values['recordings']:>6}  "
-        f"best epoch {values['best_epoch']:.1f}  CPU {values['cpu_s']:.0f} s "
+        f"best epoch {values['best_epoch']:.1f}  val acc {values['val_accuracy']:.3f}  "
+        f"CPU {values['cpu_s']:.0f} s "
         f"({values['cpu_s_per_fold']:.0f} s/fold)  wrong: {values['wrong'] or '-'}"
     )
 
