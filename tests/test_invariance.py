@@ -382,3 +382,13 @@ def test_options_that_need_recordings_say_so(store):
             _train_tiny(store, with_recordings=False, epochs=1, **options)
     with pytest.raises(ValueError, match="recording_adversary"):
         _train_tiny(store, recording_adversary=-1.0)
+
+
+def test_model_offsets_follow_the_model_file(store):
+    from cantaor.training.jobs import model_offsets
+
+    args = (store["features"], store["lengths"], store["recordings"])
+    assert model_offsets({"extra": {}}, *args) is None
+    assert model_offsets({"extra": {"recording_normalization": False}}, *args) is None
+    offsets = model_offsets({"extra": {"recording_normalization": True}}, *args)
+    assert np.array_equal(offsets, recording_offsets(*args))
