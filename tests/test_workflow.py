@@ -564,6 +564,10 @@ def test_a_stale_checkpoint_of_other_settings_is_removed(finished_run, tmp_path)
             {"contour": {"interval_thresholds_cents": [112, 70]}},
             "contour.interval_thresholds_cents=[112, 70] must be strictly increasing",
         ),
+        (
+            {"train": {"augmentation": {"probability": 0.5}}, "features": {"kinds": ["mfcc"]}},
+            "train.augmentation.probability=0.5 augments log-power features",
+        ),
     ],
 )
 def test_conflicting_settings_stop_before_any_job(tmp_path, overrides, message):

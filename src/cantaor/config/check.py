@@ -115,6 +115,13 @@ def _features_problems(features: Mapping) -> list[str]:
                 f"window ({window} samples: features.win_s={features['win_s']} at "
                 f"{features['sample_rate']} Hz); raise it or set it to null"
             )
+    augmentation = config.get("train", {}).get("augmentation") or {}
+    if augmentation.get("probability", 0) > 0 and "mfcc" in features.get("kinds", []):
+        problems.append(
+            f"train.augmentation.probability={augmentation['probability']} augments log-power "
+            "features, and features.kinds includes mfcc (cepstra, not a log-power spectrum); "
+            "drop mfcc from features.kinds or set train.augmentation.probability to 0"
+        )
     return problems
 
 

@@ -21,7 +21,9 @@ EMBEDDING_PREFIX = "e:"
 ID_COLUMNS = ("item_id", "singer", "recording", "subset")
 
 
-def embed_items(model, *, features, lengths, indices, batch_size: int = 64, device="auto"):
+def embed_items(
+    model, *, features, lengths, indices, batch_size: int = 64, device="auto", offsets=None
+):
     """Embeddings of some items.
 
     The model is moved to ``device`` and left in eval mode.
@@ -38,6 +40,9 @@ def embed_items(model, *, features, lengths, indices, batch_size: int = 64, devi
         Items to embed, in output order.
     batch_size : int
         Items per forward pass.
+    offsets : numpy.ndarray, shape (n_items, n_bins), optional
+        Recording means to subtract first, for a model trained with
+        ``recording_normalization`` (:func:`cantaor.training.jobs.model_offsets`).
     device : str or torch.device
         "auto", "cpu" or "cuda".
 
@@ -70,6 +75,7 @@ def embed_items(model, *, features, lengths, indices, batch_size: int = 64, devi
             None,
             _length_sorted_batches(indices, lengths, batch_size),
             device=device,
+            offsets=offsets,
         ):
             rows.append(model.embed(x, batch_lengths).float().cpu().numpy())
     embeddings = np.empty((indices.size, size), dtype=np.float32)
@@ -92,7 +98,7 @@ def run_embeddings(
     import torch
 
     from cantaor.features.store import open_store
-    from cantaor.training.jobs import load_items
+    from cantaor.training.jobs import load_items, model_offsets
     from cantaor.training.loop import load_model
     from cantaor.util.parquet import write_parquet
 
@@ -100,12 +106,15 @@ def run_embeddings(
         torch.set_num_threads(threads)
     model, meta = load_model(model_path)
     items = load_items(index_path, split_path)
+    features = open_store(tensor_path)
+    lengths = items["n_frames"].to_numpy("int64")
     embeddings = embed_items(
         model,
-        features=open_store(tensor_path),
-        lengths=items["n_frames"].to_numpy("int64"),
+        features=features,
+        lengths=lengths,
         indices=np.arange(len(items)),
         device=device,
+        offsets=model_offsets(meta, features, lengths, items["recording"]),
     )
     frame = items[list(ID_COLUMNS)].astype(str).reset_index(drop=True)
     columns = pd.DataFrame(

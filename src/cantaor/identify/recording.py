@@ -265,6 +265,7 @@ def _item_probabilities(
     """The model's class probabilities of every item, shape (n_items, n_singers)."""
     from cantaor.features.files import store_of_items
     from cantaor.features.store import open_store
+    from cantaor.training.jobs import model_offsets
     from cantaor.training.loop import predict_proba
 
     with tempfile.TemporaryDirectory(prefix="cantaor-identify-") as scratch:
@@ -277,13 +278,16 @@ def _item_probabilities(
             settings=model_dir.settings["features"],
         )
         features = open_store(Path(scratch) / "features.npy")
+        lengths = index["n_frames"].to_numpy("int64")
         proba = predict_proba(
             model_dir.model,
             features=features,
-            lengths=index["n_frames"].to_numpy("int64"),
+            lengths=lengths,
             indices=np.arange(len(index)),
             batch_size=batch_size,
             device=device,
+            # a model trained with recording normalisation: this recording's mean
+            offsets=model_offsets(model_dir.metadata, features, lengths, index["recording"]),
         )
         del features
     return proba

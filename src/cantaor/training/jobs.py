@@ -24,6 +24,22 @@ from cantaor.util.parquet import write_parquet
 from cantaor.util.provenance import package_versions
 
 PROBABILITY_PREFIX = "p:"
+#: Features per natural-log unit of power, for the feature kinds augmentation can read.
+LOG_SCALE = {"logmel": 1.0, "spectrogram": 0.5}
+
+
+def model_offsets(metadata: dict, features, lengths, recordings):
+    """Recording means to subtract for a model trained with recording normalisation, else None.
+
+    ``metadata`` is a model file's (:func:`cantaor.training.loop.load_model`);
+    the means are taken over all the store's items of each recording
+    (:func:`cantaor.training.recording_norm.recording_offsets`).
+    """
+    if not (metadata.get("extra") or {}).get("recording_normalization"):
+        return None
+    from cantaor.training.recording_norm import recording_offsets
+
+    return recording_offsets(features, lengths, np.asarray(recordings, dtype=object))
 
 
 def load_items(index_path, split_path) -> pd.DataFrame:
@@ -85,6 +101,11 @@ def run_training(
     bucket_by_length: bool = True,
     device: str = "auto",
     mixed_precision: bool = True,
+    augmentation: dict | None = None,
+    recording_normalization: bool = False,
+    recording_adversary: float = 0.0,
+    feature: str = "logmel",
+    hop_s: float = 0.01,
     threads: int | None = None,
     built_with: dict | None = None,
     log: Callable[[str], None] = print,
@@ -100,8 +121,25 @@ def run_training(
     ``built_with`` (the workflow's f0, contour, mining, features and
     dataset_options settings) is recorded in the model file as
     ``extra["built_with"]`` (JSON), for :func:`cantaor.identify.modeldir.export_model_dir`.
+
+    ``augmentation`` (keyword options of
+    :class:`cantaor.training.augment.AlbumAugmentation`), ``recording_normalization``
+    and ``recording_adversary`` are the invariance options of
+    :class:`cantaor.training.loop.TrainConfig`; ``feature`` (the store's kind) and
+    ``hop_s`` (its frame hop) tell the augmentation how to read the store. A
+    model trained with ``recording_normalization`` records it as
+    ``extra["recording_normalization"]``, and every prediction from it
+    (:func:`run_prediction`, ``cantaor identify``) subtracts recording means too.
     """
+    from cantaor.training.augment import AlbumAugmentation
     from cantaor.training.loop import TrainConfig, save_model, train_model
+
+    augmentation = AlbumAugmentation(**(augmentation or {}))
+    if augmentation.enabled and feature not in LOG_SCALE:
+        raise ValueError(
+            f"train.augmentation works on log-power features ({sorted(LOG_SCALE)}), "
+            f"not on {feature!r}: set train.augmentation.probability to 0 for it"
+        )
 
     items = load_items(index_path, split_path)
     classes = sorted(items["singer"].unique())
@@ -123,11 +161,20 @@ def run_training(
         threads=threads,
         bucket_by_length=bucket_by_length,
         mixed_precision=mixed_precision,
+        augmentation=augmentation,
+        hop_s=hop_s,
+        log_scale=LOG_SCALE.get(feature, 1.0),
+        recording_normalization=recording_normalization,
+        recording_adversary=recording_adversary,
     )
     settings = {
         "model": model_name,
         "model_options": model_options,
-        "config": {k: v for k, v in vars(config).items() if k not in ("threads", "epochs")},
+        "config": {
+            k: v.to_dict() if isinstance(v, AlbumAugmentation) else v
+            for k, v in vars(config).items()
+            if k not in ("threads", "epochs")
+        },
         "store": _file_digest(index_path),
         "split": _file_digest(split_path),
     }
@@ -155,6 +202,7 @@ def run_training(
         model_name=model_name,
         model_options=model_options,
         config=config,
+        recordings=items["recording"].astype(str).to_numpy(),
         checkpoint_path=checkpoint,
         log=log,
     )
@@ -174,6 +222,7 @@ def run_training(
                 "settings": json.dumps(settings, sort_keys=True),
                 "training_seconds": float(result.history["seconds"].sum()),
                 "attempts": int(result.history["attempt"].max()),
+                "recording_normalization": bool(recording_normalization),
             }
             | (
                 {"built_with": json.dumps(built_with, sort_keys=True)}
@@ -231,12 +280,15 @@ def run_prediction(
     classes = list(meta["classes"])
     items = load_items(index_path, split_path)
     test_idx = np.flatnonzero(items["subset"].to_numpy() == "test")
+    features = open_store(tensor_path)
+    lengths = items["n_frames"].to_numpy("int64")
     proba = predict_proba(
         model,
-        features=open_store(tensor_path),
-        lengths=items["n_frames"].to_numpy("int64"),
+        features=features,
+        lengths=lengths,
         indices=test_idx,
         device=device,
+        offsets=model_offsets(meta, features, lengths, items["recording"]),
     )
     predictions = prediction_frame(items.iloc[test_idx], proba, classes)
     write_parquet(predictions, predictions_path)

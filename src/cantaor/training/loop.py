@@ -25,6 +25,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from cantaor.models import build_model
+from cantaor.models.adversary import RecordingAdversary
+from cantaor.training.augment import AlbumAugmentation, augment_batch
+from cantaor.training.recording_norm import recording_offsets
 from cantaor.util.atomic import atomic_path
 from cantaor.util.progress import Progress, format_seconds, terminal
 
@@ -85,6 +88,22 @@ class TrainConfig:
     progress_interval_s : float
         Seconds between two progress lines (batches done, time left) within an
         epoch; a terminal also gets a line redrawn in place.
+    augmentation : AlbumAugmentation
+        On-the-fly "album" augmentation of the training items
+        (:mod:`cantaor.training.augment`), drawn anew at every epoch from
+        ``(seed, epoch)``; off by default.
+    hop_s : float
+        Seconds between feature frames (the augmentation's reverberation time).
+    log_scale : float
+        Features per natural-log unit of power: 1 for ``logmel``, 0.5 for
+        ``spectrogram``; augmentation converts decibels through it.
+    recording_normalization : bool
+        Subtract from every item its recording's mean of each bin
+        (:mod:`cantaor.training.recording_norm`) before anything else sees
+        it; predictions must then do the same (``predict_proba(offsets=...)``).
+    recording_adversary : float
+        Weight of the gradient-reversal recording adversary
+        (:class:`cantaor.models.adversary.RecordingAdversary`); 0 turns it off.
     """
 
     epochs: int = 20
@@ -97,6 +116,11 @@ class TrainConfig:
     mixed_precision: bool = True
     bucket_by_length: bool = True
     progress_interval_s: float = 30.0
+    augmentation: AlbumAugmentation = field(default_factory=AlbumAugmentation)
+    hop_s: float = 0.01
+    log_scale: float = 1.0
+    recording_normalization: bool = False
+    recording_adversary: float = 0.0
 
 
 @dataclass
@@ -156,6 +180,7 @@ def train_model(
     model_name: str = "residual_blstm",
     model_options: dict | None = None,
     config: TrainConfig | None = None,
+    recordings=None,
     checkpoint_path=None,
     log=None,
 ) -> TrainResult:
@@ -179,6 +204,9 @@ def train_model(
         Keyword options of the model; ``n_bins`` is taken from ``features``.
     config : TrainConfig, optional
         Optimisation options; ``TrainConfig()`` when omitted.
+    recordings : array-like, shape (n_items,), optional
+        Recording of each item; needed by ``config.recording_normalization``
+        and ``config.recording_adversary``.
     checkpoint_path : str or os.PathLike, optional
         File rewritten after every epoch. When it exists at the start, the
         run resumes from it and ends exactly as an uninterrupted run would.
@@ -199,6 +227,18 @@ def train_model(
     val_idx = np.asarray(val_idx, dtype=np.int64)
     _check_data(features, lengths, labels, train_idx, val_idx, n_classes)
     log = log or (lambda line: None)
+    needs_recordings = config.recording_normalization or config.recording_adversary > 0
+    if needs_recordings:
+        if recordings is None:
+            raise ValueError(
+                "recording_normalization and recording_adversary need the recording of every item"
+            )
+        recordings = np.asarray(recordings, dtype=object).astype(str)
+        if recordings.shape != labels.shape:
+            raise ValueError(f"recordings must have shape {labels.shape}")
+    offsets = (
+        recording_offsets(features, lengths, recordings) if config.recording_normalization else None
+    )
 
     options = dict(model_options or {})
     n_bins = int(features.shape[1])
@@ -222,12 +262,24 @@ def train_model(
 
         torch.manual_seed(config.seed)
         model = build_model(model_name, n_classes=n_classes, **options).to(device)
-        optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+        adversary, domains = _recording_adversary(
+            config, model, recordings, labels, train_idx, n_classes, device
+        )
+        parameters = list(model.parameters())
+        if adversary is not None:
+            parameters += list(adversary.parameters())
+            log(
+                f"recording adversary: weight {config.recording_adversary}, "
+                f"{adversary.allowed.shape[1]} training recordings"
+            )
+        optimizer = torch.optim.Adam(parameters, lr=config.learning_rate)
         scaler = torch.amp.GradScaler(device.type, enabled=use_amp)
         fingerprint = _fingerprint(model_name, options, n_classes, config, train_idx, val_idx)
 
         if checkpoint_path is not None and Path(checkpoint_path).exists():
-            state = _resume(checkpoint_path, fingerprint, config, model, optimizer, scaler, device)
+            state = _resume(
+                checkpoint_path, fingerprint, config, model, optimizer, scaler, device, adversary
+            )
             state["attempt"] += 1
             log(
                 f"resumed from {checkpoint_path} after epoch {state['epoch']} "
@@ -236,7 +288,7 @@ def train_model(
             )
         else:
             mean, std = normalization_statistics(
-                features, lengths, train_idx, batch_size=config.batch_size
+                features, lengths, train_idx, batch_size=config.batch_size, offsets=offsets
             )
             model.set_normalization(mean, std)
             state = {
@@ -250,7 +302,9 @@ def train_model(
                 "attempt": 1,
             }
 
-        batches = functools.partial(_batches, features, lengths, labels, device=device)
+        batches = functools.partial(
+            _batches, features, lengths, labels, device=device, offsets=offsets
+        )
         while state["epoch"] < config.epochs and not state["stopped_early"]:
             epoch = state["epoch"] + 1
             start = time.perf_counter()
@@ -263,6 +317,15 @@ def train_model(
                 rng=np.random.default_rng([config.seed, epoch]),
                 bucket_by_length=config.bucket_by_length,
             )
+            augment = None
+            if config.augmentation.enabled:
+                augment = functools.partial(
+                    augment_batch,
+                    rng=np.random.default_rng([config.seed, epoch, 1]),
+                    options=config.augmentation,
+                    hop_s=config.hop_s,
+                    log_scale=config.log_scale,
+                )
             with Progress(
                 len(order),
                 f"epoch {epoch}/{config.epochs}",
@@ -272,13 +335,15 @@ def train_model(
                 interval_s=config.progress_interval_s,
                 final_log_line=False,  # the epoch's summary line follows
             ) as progress:
-                train_loss, train_accuracy = _train_epoch(
+                train_loss, train_accuracy, adversary_loss = _train_epoch(
                     model,
                     optimizer,
                     scaler,
-                    _counted(batches(order), progress),
+                    _counted(batches(order, augment=augment), progress),
                     device_type=device.type,
                     use_amp=use_amp,
+                    adversary=adversary,
+                    domains=None if adversary is None else [domains[batch] for batch in order],
                 )
             val_loss, val_accuracy = _evaluate(
                 model,
@@ -316,6 +381,7 @@ def train_model(
                 f"epoch {epoch}/{config.epochs}  train_loss {train_loss:.4f}  "
                 f"train_acc {train_accuracy:.4f}  val_loss {val_loss:.4f}  "
                 f"val_acc {val_accuracy:.4f}  {seconds:.1f}s"
+                + ("" if adversary is None else f"  adversary_loss {adversary_loss:.4f}")
                 + (
                     f"  (at most {left} more epochs, about "
                     f"{format_seconds(left * seconds_per_epoch)} left)"
@@ -332,6 +398,7 @@ def train_model(
                     optimizer,
                     scaler if use_amp else None,
                     device,
+                    adversary,
                 )
         if state["stopped_early"]:
             log(
@@ -356,7 +423,7 @@ def train_model(
         torch.use_deterministic_algorithms(saved_deterministic, warn_only=saved_warn_only)
 
 
-def normalization_statistics(features, lengths, indices, *, batch_size: int = 64):
+def normalization_statistics(features, lengths, indices, *, batch_size: int = 64, offsets=None):
     """Per-bin mean and standard deviation over the real frames of some items.
 
     Parameters
@@ -369,6 +436,9 @@ def normalization_statistics(features, lengths, indices, *, batch_size: int = 64
         Items to average over.
     batch_size : int
         Items read at once.
+    offsets : numpy.ndarray, shape (n_items, n_bins), optional
+        Subtracted from every frame of each item first (per-recording
+        normalisation, :func:`cantaor.training.recording_norm.recording_offsets`).
 
     Returns
     -------
@@ -382,6 +452,8 @@ def normalization_statistics(features, lengths, indices, *, batch_size: int = 64
         batch = np.asarray(indices[start : start + batch_size])
         batch_lengths = np.asarray(lengths)[batch]
         x = np.asarray(features[batch][:, :, : batch_lengths.max()], dtype=np.float64)
+        if offsets is not None:
+            x = x - np.asarray(offsets[batch], dtype=np.float64)[:, :, None]
         mask = np.arange(x.shape[2])[None, :] < batch_lengths[:, None]
         x = x * mask[:, None, :]
         total += x.sum(axis=(0, 2))
@@ -396,7 +468,9 @@ def normalization_statistics(features, lengths, indices, *, batch_size: int = 64
     return mean, np.sqrt(variance)
 
 
-def predict_proba(model, *, features, lengths, indices, batch_size: int = 64, device="auto"):
+def predict_proba(
+    model, *, features, lengths, indices, batch_size: int = 64, device="auto", offsets=None
+):
     """Class probabilities for some items.
 
     The model is moved to ``device`` and left in eval mode.
@@ -415,6 +489,10 @@ def predict_proba(model, *, features, lengths, indices, batch_size: int = 64, de
         Items per forward pass.
     device : str or torch.device
         "auto", "cpu" or "cuda".
+    offsets : numpy.ndarray, shape (n_items, n_bins), optional
+        Subtracted from each item's frames first: the recording means of a
+        model trained with ``recording_normalization`` (see
+        :func:`cantaor.training.recording_norm.recording_offsets`).
 
     Returns
     -------
@@ -437,6 +515,7 @@ def predict_proba(model, *, features, lengths, indices, batch_size: int = 64, de
             None,
             _length_sorted_batches(indices, lengths, batch_size),
             device=device,
+            offsets=offsets,
         ):
             logits = model(x, batch_lengths)
             rows.append(torch.softmax(logits.double(), dim=1).cpu().numpy())
@@ -535,24 +614,44 @@ def _counted(batches, progress):
         progress.update()
 
 
-def _train_epoch(model, optimizer, scaler, batches, *, device_type, use_amp):
-    """One optimisation pass; returns mean training loss and accuracy."""
+def _train_epoch(
+    model, optimizer, scaler, batches, *, device_type, use_amp, adversary=None, domains=None
+):
+    """One optimisation pass; returns mean training loss, accuracy and adversary loss.
+
+    With ``adversary``, ``domains`` holds each batch's recording indices and
+    the adversary's loss is added to the singer loss (its gradient reaches the
+    embedding reversed); the returned training loss is the singer loss alone.
+    """
     model.train()
+    if adversary is not None:
+        adversary.train()
     total_loss = 0.0
+    total_adversary = 0.0
     correct = 0
     count = 0
-    for x, lengths, y in batches:
+    for batch, (x, lengths, y) in enumerate(batches):
         optimizer.zero_grad(set_to_none=True)
         with torch.autocast(device_type=device_type, enabled=use_amp):
-            logits = model(x, lengths)
-            loss = F.cross_entropy(logits.float(), y)
-        scaler.scale(loss).backward()
+            if adversary is None:
+                logits = model(x, lengths)
+                loss = F.cross_entropy(logits.float(), y)
+                objective = loss
+            else:
+                embedding = model.embed(x, lengths)
+                logits = model.head(embedding)
+                loss = F.cross_entropy(logits.float(), y)
+                recordings = torch.as_tensor(domains[batch], dtype=torch.long, device=y.device)
+                adversary_loss = adversary.loss(embedding.float(), y, recordings)
+                objective = loss + adversary_loss
+                total_adversary += adversary_loss.item() * len(y)
+        scaler.scale(objective).backward()
         scaler.step(optimizer)
         scaler.update()
         total_loss += loss.item() * len(y)
         correct += int((logits.argmax(dim=1) == y).sum())
         count += len(y)
-    return total_loss / count, correct / count
+    return total_loss / count, correct / count, total_adversary / count
 
 
 def _evaluate(model, batches, *, device_type, use_amp):
@@ -583,13 +682,26 @@ def batch_width(longest: int, multiple: int, limit: int) -> int:
     return min(-(-int(longest) // multiple) * multiple, limit)
 
 
-def _batches(features, lengths, labels, batch_indices, *, device, width_multiple=None):
+def _batches(
+    features,
+    lengths,
+    labels,
+    batch_indices,
+    *,
+    device,
+    width_multiple=None,
+    offsets=None,
+    augment=None,
+):
     """Yield ``(features, lengths, labels)`` tensors, one per array of ``batch_indices``.
 
     Features are cut to the batch's longest item, rounded up to a multiple of
     ``width_multiple`` frames (default: :data:`CUDA_WIDTH_MULTIPLE` on a GPU, 1 on
     the CPU) within the store's width, and converted to float32 one batch at a
-    time; ``labels`` may be None (then so are the yielded ones).
+    time; ``labels`` may be None (then so are the yielded ones). ``augment``
+    (a callable ``(features, lengths) -> features``) changes each batch first,
+    then ``offsets`` (n_items, n_bins) are subtracted from each item's real
+    frames.
     """
     if width_multiple is None:
         width_multiple = CUDA_WIDTH_MULTIPLE if torch.device(device).type == "cuda" else 1
@@ -597,6 +709,11 @@ def _batches(features, lengths, labels, batch_indices, *, device, width_multiple
         batch_lengths = lengths[batch].astype(np.int64)
         width = batch_width(batch_lengths.max(), width_multiple, features.shape[2])
         x = np.asarray(features[batch][:, :, :width], dtype=np.float32)
+        if augment is not None:
+            x = augment(x, batch_lengths)
+        if offsets is not None:
+            real = np.arange(width)[None, None, :] < batch_lengths[:, None, None]
+            x = np.where(real, x - offsets[batch][:, :, None], 0.0).astype(np.float32)
         y = (
             None
             if labels is None
@@ -633,6 +750,31 @@ def _epoch_batches(indices, lengths, *, batch_size, rng, bucket_by_length, windo
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
+def _recording_adversary(config, model, recordings, labels, train_idx, n_classes, device):
+    """The adversary of ``config.recording_adversary`` and each item's recording index.
+
+    Returns ``(None, None)`` when the weight is 0. Recording indices number the
+    training items' recordings in sorted order; other items get -1.
+    """
+    if config.recording_adversary <= 0:
+        return None, None
+    if not hasattr(model, "embed") or not hasattr(model, "head"):
+        raise ValueError("recording_adversary needs a model with embed() and head")
+    train_recordings = np.unique(recordings[train_idx])
+    domains = np.full(len(recordings), -1, dtype=np.int64)
+    position = {name: i for i, name in enumerate(train_recordings)}
+    domains[train_idx] = [position[name] for name in recordings[train_idx]]
+    singer_of = np.zeros(len(train_recordings), dtype=np.int64)
+    singer_of[domains[train_idx]] = labels[train_idx]
+    adversary = RecordingAdversary(
+        embedding_size=model.embedding_size,
+        recording_singer=singer_of,
+        n_classes=n_classes,
+        weight=config.recording_adversary,
+    ).to(device)
+    return adversary, domains
+
+
 def _check_config(config: TrainConfig) -> None:
     if config.epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {config.epochs}")
@@ -642,6 +784,14 @@ def _check_config(config: TrainConfig) -> None:
         raise ValueError(f"patience must be at least 1, got {config.patience}")
     if config.threads is not None and config.threads < 1:
         raise ValueError(f"threads must be at least 1, got {config.threads}")
+    if not isinstance(config.augmentation, AlbumAugmentation):
+        raise ValueError("augmentation must be an AlbumAugmentation")
+    if config.hop_s <= 0 or config.log_scale <= 0:
+        raise ValueError("hop_s and log_scale must be positive")
+    if not (np.isfinite(config.recording_adversary) and config.recording_adversary >= 0):
+        raise ValueError(
+            f"recording_adversary must be finite and >= 0, got {config.recording_adversary}"
+        )
 
 
 def _check_data(features, lengths, labels, train_idx, val_idx, n_classes) -> None:
@@ -679,16 +829,24 @@ def _fingerprint(model_name, options, n_classes, config, train_idx, val_idx) -> 
         "patience": config.patience,
         "seed": config.seed,
         "bucket_by_length": config.bucket_by_length,
+        "augmentation": config.augmentation.to_dict(),
+        "hop_s": config.hop_s,
+        "log_scale": config.log_scale,
+        "recording_normalization": config.recording_normalization,
+        "recording_adversary": config.recording_adversary,
         "split_sha256": split.hexdigest(),
     }
 
 
-def _save_checkpoint(path, state, fingerprint, model, optimizer, scaler, device) -> None:
+def _save_checkpoint(
+    path, state, fingerprint, model, optimizer, scaler, device, adversary=None
+) -> None:
     checkpoint = {
         "format": _CHECKPOINT_FORMAT,
         "fingerprint": fingerprint,
         **state,
         "model_state": _cpu_copy(model.state_dict()),
+        "adversary_state": None if adversary is None else _cpu_copy(adversary.state_dict()),
         "optimizer_state": optimizer.state_dict(),
         "scaler_state": None if scaler is None else scaler.state_dict(),
         "torch_rng_state": torch.get_rng_state(),
@@ -697,7 +855,7 @@ def _save_checkpoint(path, state, fingerprint, model, optimizer, scaler, device)
     _atomic_save(checkpoint, path)
 
 
-def _resume(path, fingerprint, config, model, optimizer, scaler, device) -> dict:
+def _resume(path, fingerprint, config, model, optimizer, scaler, device, adversary=None) -> dict:
     """Load a checkpoint into the model, optimiser, scaler and RNGs; return the run state."""
     checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != _CHECKPOINT_FORMAT:
@@ -712,6 +870,8 @@ def _resume(path, fingerprint, config, model, optimizer, scaler, device) -> dict
             f"checkpoint {path} has {checkpoint['epoch']} epochs, more than epochs={config.epochs}"
         )
     model.load_state_dict(checkpoint["model_state"])
+    if adversary is not None:
+        adversary.load_state_dict(checkpoint["adversary_state"])
     optimizer.load_state_dict(checkpoint["optimizer_state"])
     if scaler.is_enabled() and checkpoint["scaler_state"] is not None:
         scaler.load_state_dict(checkpoint["scaler_state"])
