@@ -115,14 +115,20 @@ def _features_problems(features: Mapping) -> list[str]:
                 f"window ({window} samples: features.win_s={features['win_s']} at "
                 f"{features['sample_rate']} Hz); raise it or set it to null"
             )
+    return problems
+
+
+def _augmentation_problems(config: Mapping) -> list[str]:
+    """Album augmentation works on log-power features: not on MFCCs (cepstra)."""
     augmentation = config.get("train", {}).get("augmentation") or {}
-    if augmentation.get("probability", 0) > 0 and "mfcc" in features.get("kinds", []):
-        problems.append(
+    kinds = config.get("features", {}).get("kinds", [])
+    if augmentation.get("probability", 0) > 0 and "mfcc" in kinds:
+        return [
             f"train.augmentation.probability={augmentation['probability']} augments log-power "
             "features, and features.kinds includes mfcc (cepstra, not a log-power spectrum); "
             "drop mfcc from features.kinds or set train.augmentation.probability to 0"
-        )
-    return problems
+        ]
+    return []
 
 
 def config_problems(config: Mapping) -> list[str]:
@@ -146,6 +152,7 @@ def config_problems(config: Mapping) -> list[str]:
     problems += _contour_problems(config.get("contour", {}))
     problems += _mining_problems(config.get("mining", {}))
     problems += _features_problems(config.get("features", {}))
+    problems += _augmentation_problems(config)
     return problems
 
 
