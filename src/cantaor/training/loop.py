@@ -227,15 +227,7 @@ def train_model(
     val_idx = np.asarray(val_idx, dtype=np.int64)
     _check_data(features, lengths, labels, train_idx, val_idx, n_classes)
     log = log or (lambda line: None)
-    needs_recordings = config.recording_normalization or config.recording_adversary > 0
-    if needs_recordings:
-        if recordings is None:
-            raise ValueError(
-                "recording_normalization and recording_adversary need the recording of every item"
-            )
-        recordings = np.asarray(recordings, dtype=object).astype(str)
-        if recordings.shape != labels.shape:
-            raise ValueError(f"recordings must have shape {labels.shape}")
+    recordings = _checked_recordings(config, recordings, labels)
     offsets = (
         recording_offsets(features, lengths, recordings) if config.recording_normalization else None
     )
@@ -260,145 +252,36 @@ def train_model(
         if device.type == "cpu":
             torch.use_deterministic_algorithms(True)
 
-        torch.manual_seed(config.seed)
-        model = build_model(model_name, n_classes=n_classes, **options).to(device)
-        adversary, domains = _recording_adversary(
-            config, model, recordings, labels, train_idx, n_classes, device
+        run = _build_run(
+            model_name,
+            options,
+            n_classes,
+            config,
+            recordings,
+            labels,
+            train_idx,
+            val_idx,
+            device,
+            log,
         )
-        parameters = list(model.parameters())
-        if adversary is not None:
-            parameters += list(adversary.parameters())
-            log(
-                f"recording adversary: weight {config.recording_adversary}, "
-                f"{adversary.allowed.shape[1]} training recordings"
-            )
-        optimizer = torch.optim.Adam(parameters, lr=config.learning_rate)
-        scaler = torch.amp.GradScaler(device.type, enabled=use_amp)
-        fingerprint = _fingerprint(model_name, options, n_classes, config, train_idx, val_idx)
-
-        if checkpoint_path is not None and Path(checkpoint_path).exists():
-            state = _resume(
-                checkpoint_path, fingerprint, config, model, optimizer, scaler, device, adversary
-            )
-            state["attempt"] += 1
-            log(
-                f"resumed from {checkpoint_path} after epoch {state['epoch']} "
-                f"(attempt {state['attempt']}, "
-                f"{format_seconds(sum(state['history']['seconds']))} of training so far)"
-            )
-        else:
-            mean, std = normalization_statistics(
-                features, lengths, train_idx, batch_size=config.batch_size, offsets=offsets
-            )
-            model.set_normalization(mean, std)
-            state = {
-                "epoch": 0,
-                "history": {column: [] for column in HISTORY_COLUMNS},
-                "best_state": None,
-                "best_epoch": 0,
-                "best_val_loss": math.inf,
-                "epochs_without_improvement": 0,
-                "stopped_early": False,
-                "attempt": 1,
-            }
+        _start(run, checkpoint_path, config, features, lengths, train_idx, offsets, log)
 
         batches = functools.partial(
             _batches, features, lengths, labels, device=device, offsets=offsets
         )
+        state = run.state
         while state["epoch"] < config.epochs and not state["stopped_early"]:
-            epoch = state["epoch"] + 1
-            start = time.perf_counter()
-            # Seeding the shuffle by (seed, epoch) lets a resumed run draw
-            # the same orders without storing generator state.
-            order = _epoch_batches(
-                train_idx,
-                lengths,
-                batch_size=config.batch_size,
-                rng=np.random.default_rng([config.seed, epoch]),
-                bucket_by_length=config.bucket_by_length,
-            )
-            augment = None
-            if config.augmentation.enabled:
-                augment = functools.partial(
-                    augment_batch,
-                    rng=np.random.default_rng([config.seed, epoch, 1]),
-                    options=config.augmentation,
-                    hop_s=config.hop_s,
-                    log_scale=config.log_scale,
-                )
-            with Progress(
-                len(order),
-                f"epoch {epoch}/{config.epochs}",
-                unit="batches",
-                log=log,
-                stream=terminal(),
-                interval_s=config.progress_interval_s,
-                final_log_line=False,  # the epoch's summary line follows
-            ) as progress:
-                train_loss, train_accuracy, adversary_loss = _train_epoch(
-                    model,
-                    optimizer,
-                    scaler,
-                    _counted(batches(order, augment=augment), progress),
-                    device_type=device.type,
-                    use_amp=use_amp,
-                    adversary=adversary,
-                    domains=None if adversary is None else [domains[batch] for batch in order],
-                )
-            val_loss, val_accuracy = _evaluate(
-                model,
-                batches(_length_sorted_batches(val_idx, lengths, config.batch_size)),
-                device_type=device.type,
-                use_amp=use_amp,
-            )
-            seconds = time.perf_counter() - start
-            cumulative = float(sum(state["history"]["seconds"])) + seconds
-            row = [
-                epoch,
-                train_loss,
-                train_accuracy,
-                val_loss,
-                val_accuracy,
-                seconds,
-                state["attempt"],
-                cumulative,
-            ]
-            for column, value in zip(HISTORY_COLUMNS, row, strict=True):
-                state["history"][column].append(value)
-
-            if val_loss < state["best_val_loss"]:
-                state["best_val_loss"] = val_loss
-                state["best_epoch"] = epoch
-                state["best_state"] = _cpu_copy(model.state_dict())
-                state["epochs_without_improvement"] = 0
-            else:
-                state["epochs_without_improvement"] += 1
-            state["stopped_early"] = state["epochs_without_improvement"] >= config.patience
-            state["epoch"] = epoch
-            left = 0 if state["stopped_early"] else config.epochs - epoch
-            seconds_per_epoch = float(np.mean(state["history"]["seconds"]))
-            log(
-                f"epoch {epoch}/{config.epochs}  train_loss {train_loss:.4f}  "
-                f"train_acc {train_accuracy:.4f}  val_loss {val_loss:.4f}  "
-                f"val_acc {val_accuracy:.4f}  {seconds:.1f}s"
-                + ("" if adversary is None else f"  adversary_loss {adversary_loss:.4f}")
-                + (
-                    f"  (at most {left} more epochs, about "
-                    f"{format_seconds(left * seconds_per_epoch)} left)"
-                    if left
-                    else ""
-                )
-            )
+            _run_epoch(run, config, batches, train_idx, val_idx, lengths, log)
             if checkpoint_path is not None:
                 _save_checkpoint(
                     checkpoint_path,
                     state,
-                    fingerprint,
-                    model,
-                    optimizer,
-                    scaler if use_amp else None,
+                    run.fingerprint,
+                    run.model,
+                    run.optimizer,
+                    run.scaler if use_amp else None,
                     device,
-                    adversary,
+                    run.adversary,
                 )
         if state["stopped_early"]:
             log(
@@ -406,21 +289,228 @@ def train_model(
                 f"for {config.patience} epochs; best epoch {state['best_epoch']}"
             )
 
-        if state["best_state"] is None:
-            raise RuntimeError("validation loss was never finite; training diverged")
-        model.load_state_dict(state["best_state"])
-        model.eval()
-        return TrainResult(
-            model=model,
-            history=pd.DataFrame(state["history"], columns=HISTORY_COLUMNS),
-            best_epoch=state["best_epoch"],
-            stopped_early=state["stopped_early"],
-            device=str(device),
-            model_options=options,
-        )
+        return _result(run, options)
     finally:
         torch.set_num_threads(saved_threads)
         torch.use_deterministic_algorithms(saved_deterministic, warn_only=saved_warn_only)
+
+
+@dataclass
+class _Run:
+    """What one training carries from epoch to epoch."""
+
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    scaler: torch.amp.GradScaler
+    adversary: nn.Module | None
+    domains: np.ndarray | None
+    fingerprint: str
+    device: torch.device
+    use_amp: bool
+    state: dict | None = None
+
+
+def _build_run(
+    model_name, options, n_classes, config, recordings, labels, train_idx, val_idx, device, log
+):
+    """A seeded model, its recording adversary (if any), optimizer and gradient scaler."""
+    use_amp = config.mixed_precision and device.type == "cuda"
+    torch.manual_seed(config.seed)
+    model = build_model(model_name, n_classes=n_classes, **options).to(device)
+    adversary, domains = _recording_adversary(
+        config, model, recordings, labels, train_idx, n_classes, device
+    )
+    parameters = list(model.parameters())
+    if adversary is not None:
+        parameters += list(adversary.parameters())
+        log(
+            f"recording adversary: weight {config.recording_adversary}, "
+            f"{adversary.allowed.shape[1]} training recordings"
+        )
+    return _Run(
+        model=model,
+        optimizer=torch.optim.Adam(parameters, lr=config.learning_rate),
+        scaler=torch.amp.GradScaler(device.type, enabled=use_amp),
+        adversary=adversary,
+        domains=domains,
+        fingerprint=_fingerprint(model_name, options, n_classes, config, train_idx, val_idx),
+        device=device,
+        use_amp=use_amp,
+    )
+
+
+def _run_epoch(run: _Run, config: TrainConfig, batches, train_idx, val_idx, lengths, log) -> None:
+    """Train one epoch, validate, record it in ``run.state`` and log its line."""
+    epoch = run.state["epoch"] + 1
+    start = time.perf_counter()
+    # Seeding the shuffle by (seed, epoch) lets a resumed run draw
+    # the same orders without storing generator state.
+    order = _epoch_batches(
+        train_idx,
+        lengths,
+        batch_size=config.batch_size,
+        rng=np.random.default_rng([config.seed, epoch]),
+        bucket_by_length=config.bucket_by_length,
+    )
+    with Progress(
+        len(order),
+        f"epoch {epoch}/{config.epochs}",
+        unit="batches",
+        log=log,
+        stream=terminal(),
+        interval_s=config.progress_interval_s,
+        final_log_line=False,  # the epoch's summary line follows
+    ) as progress:
+        train_loss, train_accuracy, adversary_loss = _train_epoch(
+            run.model,
+            run.optimizer,
+            run.scaler,
+            _counted(batches(order, augment=_epoch_augmentation(config, epoch)), progress),
+            device_type=run.device.type,
+            use_amp=run.use_amp,
+            adversary=run.adversary,
+            domains=None if run.adversary is None else [run.domains[batch] for batch in order],
+        )
+    val_loss, val_accuracy = _evaluate(
+        run.model,
+        batches(_length_sorted_batches(val_idx, lengths, config.batch_size)),
+        device_type=run.device.type,
+        use_amp=run.use_amp,
+    )
+    scores = (train_loss, train_accuracy, val_loss, val_accuracy)
+    _record_epoch(run.state, config, epoch, scores, time.perf_counter() - start, run.model)
+    log(_epoch_line(run.state, config, None if run.adversary is None else adversary_loss))
+
+
+def _checked_recordings(config: TrainConfig, recordings, labels: np.ndarray):
+    """The recording of every item as str, when an option needs them; else ``recordings``."""
+    if not (config.recording_normalization or config.recording_adversary > 0):
+        return recordings
+    if recordings is None:
+        raise ValueError(
+            "recording_normalization and recording_adversary need the recording of every item"
+        )
+    recordings = np.asarray(recordings, dtype=object).astype(str)
+    if recordings.shape != labels.shape:
+        raise ValueError(f"recordings must have shape {labels.shape}")
+    return recordings
+
+
+def _start(run: _Run, checkpoint_path, config, features, lengths, train_idx, offsets, log) -> None:
+    """Resume ``run`` from its checkpoint, or set the model's input normalisation and start."""
+    if checkpoint_path is not None and Path(checkpoint_path).exists():
+        run.state = _resume(
+            checkpoint_path,
+            run.fingerprint,
+            config,
+            run.model,
+            run.optimizer,
+            run.scaler,
+            run.device,
+            run.adversary,
+        )
+        run.state["attempt"] += 1
+        log(
+            f"resumed from {checkpoint_path} after epoch {run.state['epoch']} "
+            f"(attempt {run.state['attempt']}, "
+            f"{format_seconds(sum(run.state['history']['seconds']))} of training so far)"
+        )
+    else:
+        mean, std = normalization_statistics(
+            features, lengths, train_idx, batch_size=config.batch_size, offsets=offsets
+        )
+        run.model.set_normalization(mean, std)
+        run.state = _fresh_state()
+
+
+def _result(run: _Run, options: dict) -> TrainResult:
+    """The best epoch's model, in eval mode, with the history."""
+    state = run.state
+    if state["best_state"] is None:
+        raise RuntimeError("validation loss was never finite; training diverged")
+    run.model.load_state_dict(state["best_state"])
+    run.model.eval()
+    return TrainResult(
+        model=run.model,
+        history=pd.DataFrame(state["history"], columns=HISTORY_COLUMNS),
+        best_epoch=state["best_epoch"],
+        stopped_early=state["stopped_early"],
+        device=str(run.device),
+        model_options=options,
+    )
+
+
+def _fresh_state() -> dict:
+    """The training state before the first epoch (what a checkpoint stores)."""
+    return {
+        "epoch": 0,
+        "history": {column: [] for column in HISTORY_COLUMNS},
+        "best_state": None,
+        "best_epoch": 0,
+        "best_val_loss": math.inf,
+        "epochs_without_improvement": 0,
+        "stopped_early": False,
+        "attempt": 1,
+    }
+
+
+def _epoch_augmentation(config: TrainConfig, epoch: int):
+    """The epoch's batch augmentation, seeded by (seed, epoch), or None when it is off."""
+    if not config.augmentation.enabled:
+        return None
+    return functools.partial(
+        augment_batch,
+        rng=np.random.default_rng([config.seed, epoch, 1]),
+        options=config.augmentation,
+        hop_s=config.hop_s,
+        log_scale=config.log_scale,
+    )
+
+
+def _record_epoch(state: dict, config: TrainConfig, epoch: int, scores, seconds: float, model):
+    """Append the epoch to the history, keep the best weights, decide on early stopping."""
+    train_loss, train_accuracy, val_loss, val_accuracy = scores
+    cumulative = float(sum(state["history"]["seconds"])) + seconds
+    row = [
+        epoch,
+        train_loss,
+        train_accuracy,
+        val_loss,
+        val_accuracy,
+        seconds,
+        state["attempt"],
+        cumulative,
+    ]
+    for column, value in zip(HISTORY_COLUMNS, row, strict=True):
+        state["history"][column].append(value)
+    if val_loss < state["best_val_loss"]:
+        state["best_val_loss"] = val_loss
+        state["best_epoch"] = epoch
+        state["best_state"] = _cpu_copy(model.state_dict())
+        state["epochs_without_improvement"] = 0
+    else:
+        state["epochs_without_improvement"] += 1
+    state["stopped_early"] = state["epochs_without_improvement"] >= config.patience
+    state["epoch"] = epoch
+
+
+def _epoch_line(state: dict, config: TrainConfig, adversary_loss: float | None) -> str:
+    """The log line of the epoch just recorded, with the time left."""
+    history = state["history"]
+    epoch = state["epoch"]
+    left = 0 if state["stopped_early"] else config.epochs - epoch
+    seconds_per_epoch = float(np.mean(history["seconds"]))
+    return (
+        f"epoch {epoch}/{config.epochs}  train_loss {history['train_loss'][-1]:.4f}  "
+        f"train_acc {history['train_accuracy'][-1]:.4f}  val_loss {history['val_loss'][-1]:.4f}  "
+        f"val_acc {history['val_accuracy'][-1]:.4f}  {history['seconds'][-1]:.1f}s"
+        + ("" if adversary_loss is None else f"  adversary_loss {adversary_loss:.4f}")
+        + (
+            f"  (at most {left} more epochs, about {format_seconds(left * seconds_per_epoch)} left)"
+            if left
+            else ""
+        )
+    )
 
 
 def normalization_statistics(features, lengths, indices, *, batch_size: int = 64, offsets=None):
