@@ -132,7 +132,7 @@ def run_training(
     (:func:`run_prediction`, ``cantaor identify``) subtracts recording means too.
     """
     from cantaor.training.augment import AlbumAugmentation
-    from cantaor.training.loop import TrainConfig, save_model, train_model
+    from cantaor.training.loop import TrainConfig, train_model
 
     augmentation = AlbumAugmentation(**(augmentation or {}))
     if augmentation.enabled and feature not in LOG_SCALE:
@@ -178,14 +178,7 @@ def run_training(
         "store": _file_digest(index_path),
         "split": _file_digest(split_path),
     }
-    fingerprint = hashlib.blake2b(
-        json.dumps(settings, sort_keys=True).encode(), digest_size=8
-    ).hexdigest()
-    checkpoint = Path(model_path).parent / f".checkpoint-{fingerprint}.pt"
-    for stale in sorted(Path(model_path).parent.glob(".checkpoint-*.pt")):
-        if stale != checkpoint:
-            stale.unlink(missing_ok=True)
-            log(f"removed {stale.name}: the checkpoint of other inputs or settings")
+    checkpoint = _checkpoint_path(model_path, settings, log)
     log(
         f"{model_name}: {train_idx.size} train, {val_idx.size} validation items, "
         f"{len(classes)} singers; checkpoint {checkpoint.name}"
@@ -206,6 +199,37 @@ def run_training(
         checkpoint_path=checkpoint,
         log=log,
     )
+    extra = {"settings": json.dumps(settings, sort_keys=True)}
+    extra["recording_normalization"] = bool(recording_normalization)
+    if built_with is not None:
+        extra["built_with"] = json.dumps(built_with, sort_keys=True)
+    _save_trained(result, model_path, history_path, model_name, classes, extra)
+    checkpoint.unlink(missing_ok=True)
+    log(f"best epoch {result.best_epoch}, stopped early: {result.stopped_early}")
+    log(
+        f"training time {result.history['seconds'].sum():.1f} s over "
+        f"{int(result.history['attempt'].max())} attempt(s) (history.tsv: cumulative_seconds; "
+        "a benchmark file of a resumed job holds the last attempt only)"
+    )
+
+
+def _checkpoint_path(model_path, settings: dict, log) -> Path:
+    """The checkpoint of these inputs and settings; those of others left beside it go."""
+    fingerprint = hashlib.blake2b(
+        json.dumps(settings, sort_keys=True).encode(), digest_size=8
+    ).hexdigest()
+    checkpoint = Path(model_path).parent / f".checkpoint-{fingerprint}.pt"
+    for stale in sorted(Path(model_path).parent.glob(".checkpoint-*.pt")):
+        if stale != checkpoint:
+            stale.unlink(missing_ok=True)
+            log(f"removed {stale.name}: the checkpoint of other inputs or settings")
+    return checkpoint
+
+
+def _save_trained(result, model_path, history_path, model_name, classes, extra: dict) -> None:
+    """The model file (with what made it in ``extra``) and its history, atomically."""
+    from cantaor.training.loop import save_model
+
     with atomic_path(model_path) as tmp:
         save_model(
             tmp,
@@ -219,26 +243,13 @@ def run_training(
                 "stopped_early": bool(result.stopped_early),
                 "device": str(result.device),
                 "versions": package_versions(),
-                "settings": json.dumps(settings, sort_keys=True),
                 "training_seconds": float(result.history["seconds"].sum()),
                 "attempts": int(result.history["attempt"].max()),
-                "recording_normalization": bool(recording_normalization),
             }
-            | (
-                {"built_with": json.dumps(built_with, sort_keys=True)}
-                if built_with is not None
-                else {}
-            ),
+            | extra,
         )
     with atomic_path(history_path) as tmp:
         result.history.to_csv(tmp, sep="\t", index=False)
-    checkpoint.unlink(missing_ok=True)
-    log(f"best epoch {result.best_epoch}, stopped early: {result.stopped_early}")
-    log(
-        f"training time {result.history['seconds'].sum():.1f} s over "
-        f"{int(result.history['attempt'].max())} attempt(s) (history.tsv: cumulative_seconds; "
-        "a benchmark file of a resumed job holds the last attempt only)"
-    )
 
 
 def prediction_frame(test: pd.DataFrame, proba: np.ndarray, classes) -> pd.DataFrame:
